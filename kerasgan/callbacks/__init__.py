@@ -1,0 +1,6 @@
+"""Callbacks for adversarial training."""
+
+from kerasgan.callbacks.loss_history import LossHistory
+from kerasgan.callbacks.model_checkpoint import AtomicModelCheckpoint
+from kerasgan.callbacks.nan_guard import NaNGuard
+from kerasgan.callbacks.sample_grid import SampleGrid

@@ -1,0 +1,5 @@
+"""The adversarial training engine."""
+
+from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.adversarial_model import split_batch
+from kerasgan.engine.gan_optimizer import GANOptimizer

@@ -1,0 +1,59 @@
+"""JAX steps: stateless, with every piece of state carried through `fit`.
+
+The stock JAX trainer calls `train_step(state, data)` with
+`state = (trainable, non_trainable, optimizer, metrics)` values. The whole
+adversarial step runs inside a `StatelessScope` over that state, so the same
+stateful code as on the other backends (layers, `SeedGenerator`, optimizers,
+metrics) reads and records values instead of mutating variables. Each player's
+gradient is taken by `jax.value_and_grad` over the player's trainable values,
+with the loss run in an inner scope; state updates made by the loss (batch-norm
+statistics, RNG state, controller variables) are passed out as auxiliary
+outputs and recorded in the outer scope.
+"""
+
+import jax
+import keras
+
+
+def train_step(model, state, data):
+    groups = (
+        model.trainable_variables,
+        model.non_trainable_variables,
+        model.optimizer.variables,
+        model.metrics_variables,
+    )
+    mapping = [
+        pair for variables, values in zip(groups, state)
+        for pair in zip(variables, values)
+    ]
+    with keras.StatelessScope(state_mapping=mapping) as scope:
+        logs = model.adversarial_step(data)
+    new_state = tuple(
+        [scope.get_current_value(v) for v in variables] for variables in groups
+    )
+    return logs, new_state
+
+
+def take_step(model, player, loss_fn):
+    variables = model.player_variables(player)
+    own = {id(v) for v in variables}
+    others = [v for v in model.variables if id(v) not in own]
+    other_values = [v.value for v in others]  # current values in the outer scope
+
+    def compute_loss(values):
+        mapping = list(zip(variables, values)) + list(zip(others, other_values))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            loss, logs = loss_fn()
+        updated = [scope.get_current_value(v) for v in others]
+        return loss, (logs, updated)
+
+    (_, (logs, updated)), grads = jax.value_and_grad(
+        compute_loss, has_aux=True
+    )([v.value for v in variables])
+    for variable, value in zip(others, updated):
+        variable.assign(value)
+    model.player_optimizer(player).apply(grads, variables)
+    return logs
+
+
+AUTO_JIT_COMPILE = True

@@ -1,0 +1,93 @@
+"""Argument and input-data checks with errors that say what was expected."""
+
+import math
+
+import numpy as np
+
+
+def positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+def value_range(data_range):
+    if data_range is None:
+        return None
+    try:
+        low, high = (float(v) for v in data_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"data_range must be (low, high) or None; got {data_range!r}.")
+    if not low < high:
+        raise ValueError(f"data_range must have low < high; got {data_range!r}.")
+    return (low, high)
+
+
+def first_batch(x):
+    """The first batch of `fit`'s data as numpy, or None if it can't be peeked."""
+    if x is None:
+        return None
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (tuple, list)) and x and not np.isscalar(x[0]):
+        return first_batch(x[0])
+    if isinstance(x, dict):
+        return None
+    module = type(x).__module__
+    if module.startswith("tensorflow"):
+        if hasattr(x, "take") and hasattr(x, "element_spec"):  # tf.data.Dataset
+            for batch in x.take(1):
+                return _images_of(batch)
+            return None
+        return np.asarray(x)
+    if hasattr(x, "__getitem__") and hasattr(x, "num_batches"):  # PyDataset
+        return _images_of(x[0])
+    if module.startswith(("jax", "jaxlib", "torch")) or hasattr(x, "__array__"):
+        return np.asarray(x.cpu() if hasattr(x, "cpu") else x)
+    return None
+
+
+def _images_of(batch):
+    if isinstance(batch, (tuple, list)):
+        batch = batch[0]
+    if isinstance(batch, dict):
+        return None
+    return np.asarray(batch)
+
+
+def check_training_data(x, data_shape, data_range):
+    """Raises ValueError when `fit`'s data has the wrong shape or range."""
+    batch = first_batch(x)
+    if batch is None:
+        return
+    if batch.ndim < 1 or tuple(batch.shape[1:]) != tuple(data_shape):
+        raise ValueError(
+            f"Expected training samples of shape {tuple(data_shape)} (a batch of "
+            f"shape (n, {', '.join(map(str, data_shape))})); got an array of "
+            f"shape {tuple(batch.shape)}. Images are NHWC."
+        )
+    if not np.issubdtype(batch.dtype, np.number) or batch.size == 0:
+        return
+    finite = np.isfinite(batch)
+    if not finite.all():
+        raise ValueError(
+            f"Training data contains {int((~finite).sum())} NaN or infinite "
+            "values; clean the data before training."
+        )
+    if data_range is not None:
+        low, high = data_range
+        lo, hi = float(batch.min()), float(batch.max())
+        tol = 1e-5 * max(1.0, abs(low), abs(high))
+        if lo < low - tol or hi > high + tol:
+            raise ValueError(
+                f"Training data must lie in [{low:g}, {high:g}] (the generator's "
+                f"output range); got values in [{lo:g}, {hi:g}]. Scale uint8 "
+                "images with kerasgan.data.to_unit_range(x) (x / 127.5 - 1)."
+            )
+
+
+def is_finite_number(value):
+    try:
+        return math.isfinite(float(np.asarray(value)))
+    except (TypeError, ValueError):
+        return True

@@ -1,0 +1,58 @@
+"""Adversarial losses, by name or as objects."""
+
+import difflib
+
+import keras
+
+from kerasgan.losses.adversarial_loss import AdversarialLoss
+from kerasgan.losses.adversarial_loss import MinimaxLoss
+from kerasgan.losses.adversarial_loss import NonSaturatingLoss
+
+_LOSSES = {cls.name: cls for cls in (MinimaxLoss, NonSaturatingLoss)}
+
+
+def names():
+    """Names accepted by `get` and by `compile(loss=...)`."""
+    return sorted(_LOSSES)
+
+
+def get(identifier, **kwargs):
+    """Returns an `AdversarialLoss` from a name, a config dict or an instance.
+
+    Args:
+        identifier: a name such as `"non_saturating"`, an `AdversarialLoss`
+            instance, or a serialized config.
+        **kwargs: options for a named loss (e.g. `label_smoothing=0.1`).
+    """
+    if isinstance(identifier, AdversarialLoss):
+        if kwargs:
+            raise ValueError(
+                f"Options {sorted(kwargs)} apply to a loss given by name; set "
+                f"them on the {type(identifier).__name__} object instead."
+            )
+        return identifier
+    if isinstance(identifier, dict):
+        loss = keras.saving.deserialize_keras_object(identifier)
+        if not isinstance(loss, AdversarialLoss):
+            raise ValueError(f"Config {identifier} is not an adversarial loss.")
+        return loss
+    if isinstance(identifier, str):
+        if identifier not in _LOSSES:
+            close = difflib.get_close_matches(identifier, names(), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ValueError(
+                f"Unknown adversarial loss '{identifier}'. Available: "
+                f"{', '.join(names())}.{hint}"
+            )
+        return _LOSSES[identifier](**kwargs)
+    raise ValueError(
+        "loss must be a name, an AdversarialLoss or a config dict; got "
+        f"{identifier!r} of type {type(identifier).__name__}."
+    )
+
+
+def serialize(loss):
+    return keras.saving.serialize_keras_object(loss)
+
+
+__all__ = ["AdversarialLoss", "MinimaxLoss", "NonSaturatingLoss", "get", "names", "serialize"]

@@ -1,0 +1,6 @@
+"""Network builders."""
+
+from kerasgan.nets.dcgan import dcgan_discriminator
+from kerasgan.nets.dcgan import dcgan_generator
+from kerasgan.nets.mlp import mlp_discriminator
+from kerasgan.nets.mlp import mlp_generator

@@ -1,0 +1,112 @@
+"""DCGAN networks (Radford et al. 2015, §3 "Approach and model architecture").
+
+Guidelines: strided convolutions in the discriminator and fractionally-strided
+ones in the generator, no pooling, batch normalization in both networks except
+the generator's output and the discriminator's input, ReLU in the generator
+(tanh output), LeakyReLU (0.2) in the discriminator, N(0, 0.02) initial
+weights, and no biases (as in the reference implementation). The generator starts with a projection of z reshaped to a small
+spatial map ("project and reshape").
+"""
+
+import keras
+
+from kerasgan.layers.subpixel_conv2d_transpose import SubPixelConv2DTranspose
+
+
+def _init():
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def _gamma_init():
+    return keras.initializers.RandomNormal(1.0, 0.02)
+
+
+def dcgan_base_size(image_shape):
+    """Spatial size of the first map and the number of ×2 upsamplings.
+
+    64×64 → 4×4 and 4 steps; 32×32 → 4×4 and 3; 28×28 → 7×7 and 2.
+    """
+    height, width = image_shape[0], image_shape[1]
+    if height != width:
+        raise ValueError(f"DCGAN expects square images; got {image_shape}.")
+    size, steps = height, 0
+    while size % 2 == 0 and size > 4 and size != 7:
+        size //= 2
+        steps += 1
+    if steps == 0:
+        raise ValueError(
+            f"DCGAN needs an image size that halves at least once to a base of "
+            f"4 to 7 pixels (e.g. 28, 32, 64, 128); got {height}."
+        )
+    return size, steps
+
+
+def dcgan_generator(
+    image_shape=(64, 64, 3),
+    latent_dim=100,
+    filters=64,
+    upsampling="subpixel",
+    name="generator",
+):
+    """z → project & reshape → (BN, ReLU, ×2 fractionally-strided conv)* → tanh.
+
+    For 64×64×3 and filters=64 this is the paper's generator:
+    4×4×512 → 8×8×256 → 16×16×128 → 32×32×64 → 64×64×3.
+
+    Args:
+        upsampling: `"subpixel"` (`SubPixelConv2DTranspose`, the same function
+            and weights as `Conv2DTranspose`, fast on every backend) or
+            `"transpose"` (`keras.layers.Conv2DTranspose`).
+    """
+    layers = {"subpixel": SubPixelConv2DTranspose, "transpose": keras.layers.Conv2DTranspose}
+    if upsampling not in layers:
+        raise ValueError(f"upsampling must be 'subpixel' or 'transpose'; got {upsampling!r}.")
+    Upsample = layers[upsampling]
+    size, steps = dcgan_base_size(image_shape)
+    channels = filters * 2 ** (steps - 1)
+    z = keras.Input((latent_dim,), name="latent")
+    h = keras.layers.Dense(size * size * channels, use_bias=False, kernel_initializer=_init(), name="project")(z)
+    h = keras.layers.Reshape((size, size, channels), name="reshape")(h)
+    for i in range(steps):
+        h = keras.layers.BatchNormalization(gamma_initializer=_gamma_init(), name=f"bn_{i}")(h)
+        h = keras.layers.ReLU(name=f"relu_{i}")(h)
+        last = i == steps - 1
+        channels = image_shape[-1] if last else channels // 2
+        h = Upsample(
+            channels,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=_init(),
+            name=f"upsample_{i}",
+        )(h)
+    x = keras.layers.Activation("tanh", name="tanh")(h)
+    return keras.Model(z, x, name=name)
+
+
+def dcgan_discriminator(image_shape=(64, 64, 3), filters=64, name="discriminator"):
+    """(×½ strided conv, BN except first, LeakyReLU 0.2)* → one logit.
+
+    For 64×64×3 and filters=64 this is the paper's discriminator:
+    32×32×64 → 16×16×128 → 8×8×256 → 4×4×512 → logit.
+    """
+    _, steps = dcgan_base_size(image_shape)
+    x = keras.Input(tuple(image_shape), name="image")
+    h = x
+    for i in range(steps):
+        h = keras.layers.Conv2D(
+            filters * 2**i,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=_init(),
+            name=f"conv_{i}",
+        )(h)
+        if i > 0:
+            h = keras.layers.BatchNormalization(gamma_initializer=_gamma_init(), name=f"bn_{i}")(h)
+        h = keras.layers.LeakyReLU(0.2, name=f"lrelu_{i}")(h)
+    h = keras.layers.Flatten(name="flatten")(h)
+    logit = keras.layers.Dense(1, use_bias=False, kernel_initializer=_init(), name="logit")(h)
+    return keras.Model(x, logit, name=name)

@@ -1,0 +1,50 @@
+"""Test configuration: the backend is chosen by KERAS_BACKEND before pytest starts.
+
+Run the suite once per backend, e.g. `KERAS_BACKEND=jax pytest tests`.
+`scripts/test.sh` runs it under tensorflow, jax and torch.
+"""
+
+import os
+
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Many tests build the same small models: let JAX compile each program once.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), "kerasgan-test-jax-cache")
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def pytest_report_header(config):
+    return f"keras {keras.__version__}, backend: {keras.backend.backend()}"
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture
+def backend():
+    return keras.backend.backend()
+
+
+def small_dcgan(image_shape=(28, 28, 1), **kwargs):
+    import kerasgan
+
+    kwargs.setdefault("generator_filters", 8)
+    kwargs.setdefault("discriminator_filters", 8)
+    kwargs.setdefault("latent_dim", 16)
+    kwargs.setdefault("seed", 1)
+    return kerasgan.models.DCGAN(image_shape=image_shape, **kwargs)
+
+
+def random_images(n, shape=(28, 28, 1), seed=0):
+    rng = np.random.default_rng(seed)
+    return np.tanh(rng.standard_normal((n, *shape))).astype("float32")

@@ -1,0 +1,244 @@
+"""The adversarial engine: players, schedules, state, losses and errors."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import kerasgan
+from conftest import random_images
+from conftest import small_dcgan
+
+
+# ---------------------------------------------------------------- networks
+@pytest.mark.parametrize(
+    "shape,base,steps", [((28, 28, 1), 7, 2), ((32, 32, 3), 4, 3), ((64, 64, 3), 4, 4)]
+)
+def test_dcgan_shapes_and_dtypes(shape, base, steps):
+    model = small_dcgan(shape)
+    assert kerasgan.nets.dcgan.dcgan_base_size(shape) == (base, steps)
+    samples = model.generate(3, seed=0)
+    assert samples.shape == (3, *shape) and samples.dtype == np.float32
+    assert samples.min() >= -1.0 and samples.max() <= 1.0
+    out = model.discriminator(ops.convert_to_tensor(samples))
+    assert tuple(out.shape) == (3, 1)
+    assert tuple(model(ops.zeros((2, model.latent_dim))).shape) == (2, *shape)
+
+
+def test_dcgan64_matches_the_paper_architecture():
+    """ngf = ndf = 64, nz = 100: the parameter counts of the classic DCGAN-64."""
+    model = kerasgan.models.DCGAN(image_shape=(64, 64, 3))
+    g_layers = [l for l in model.generator.layers if "upsample" in l.name]
+    assert [l.filters for l in g_layers] == [256, 128, 64, 3]
+    assert model.generator.get_layer("reshape").output.shape[1:] == (4, 4, 512)
+    d_convs = [l for l in model.discriminator.layers if l.name.startswith("conv_")]
+    assert [l.filters for l in d_convs] == [64, 128, 256, 512]
+    # The reference DCGAN-64 (the PyTorch example; no biases) has 3,576,704
+    # generator and 2,765,568 discriminator parameters, batch norm included.
+    assert sum(int(np.prod(v.shape)) for v in model.generator.trainable_variables) == 3_576_704
+    assert sum(int(np.prod(v.shape)) for v in model.discriminator.trainable_variables) == 2_765_568
+
+
+def test_gan_mlp_matches_the_paper():
+    model = kerasgan.models.GAN(data_shape=(28, 28, 1))
+    dense = [l for l in model.generator.layers if isinstance(l, keras.layers.Dense)]
+    assert [l.units for l in dense] == [1200, 1200, 784]
+    maxouts = [l for l in model.discriminator.layers if isinstance(l, kerasgan.layers.Maxout)]
+    assert [(l.units, l.pieces) for l in maxouts] == [(240, 5), (240, 5)]
+    assert model.generate(2, seed=0).shape == (2, 28, 28, 1)
+
+
+def test_maxout_is_max_over_pieces():
+    layer = kerasgan.layers.Maxout(units=3, pieces=4)
+    x = np.random.default_rng(0).standard_normal((5, 6)).astype("float32")
+    y = ops.convert_to_numpy(layer(x))
+    affine = x @ layer.kernel.numpy() + layer.bias.numpy()
+    np.testing.assert_allclose(y, affine.reshape(5, 3, 4).max(-1), rtol=1e-5, atol=1e-5)
+    restored = kerasgan.layers.Maxout.from_config(layer.get_config())
+    assert (restored.units, restored.pieces) == (3, 4)
+
+
+# ---------------------------------------------------------------- training state
+def _fit(model, x, **kwargs):
+    kwargs.setdefault("batch_size", 32)
+    kwargs.setdefault("epochs", 1)
+    kwargs.setdefault("verbose", 0)
+    return model.fit(x, **kwargs)
+
+
+def test_one_fit_updates_every_piece_of_state():
+    """Both nets, both optimizers, BN statistics, RNG state and metrics move."""
+    model = small_dcgan()
+    model.compile()
+    before = {v.path: v.numpy().copy() for v in model.variables}
+    seed_before = model.seed_generator.state.numpy().copy()
+    history = _fit(model, random_images(64))
+    after = {v.path: v.numpy() for v in model.variables}
+    changed = {p for p in before if not np.array_equal(before[p], after[p])}
+    for net in (model.generator, model.discriminator):
+        for v in net.trainable_variables:
+            assert v.path in changed, f"{v.path} was not trained"
+        for v in net.non_trainable_variables:  # BN moving statistics
+            assert v.path in changed, f"{v.path} was not updated"
+    assert not np.array_equal(seed_before, model.seed_generator.state.numpy())
+    for player in ("generator", "discriminator"):
+        optimizer = model.player_optimizer(player)
+        assert int(optimizer.iterations.numpy()) == 2
+        moments = [v.numpy() for v in optimizer.variables if "momentum" in v.path]
+        assert moments and all(np.abs(m).sum() > 0 for m in moments)
+    assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    for values in history.history.values():
+        assert np.isfinite(values).all()
+    assert 0.0 < history.history["d_real"][0] < 1.0
+
+
+def test_k_discriminator_steps_per_generator_step():
+    """Algorithm 1: k D updates, each on its own minibatch, per G update."""
+    model = small_dcgan(discriminator_steps=3)
+    model.compile()
+    _fit(model, random_images(96), batch_size=48)  # 2 iterations, m = 16
+    assert int(model.player_optimizer("discriminator").iterations.numpy()) == 6
+    assert int(model.player_optimizer("generator").iterations.numpy()) == 2
+    parts = kerasgan.engine.split_batch(ops.arange(10), 3)
+    assert [ops.convert_to_numpy(p).tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+
+
+def test_generate_is_reproducible_from_a_seed():
+    model = small_dcgan()
+    a, b = model.generate(5, seed=3), model.generate(5, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, model.generate(5, seed=4))
+    z = model.latent_noise(5, seed=3)
+    np.testing.assert_allclose(model.generate(latent=z), a, atol=1e-6)
+
+
+def _sequence(x):
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return len(x) // 32
+
+        def __getitem__(self, i):
+            return x[i * 32 : (i + 1) * 32]
+
+    return Batches()
+
+
+@pytest.mark.parametrize("kind", ["numpy", "tf.data", "PyDataset"])
+def test_fit_accepts_numpy_tfdata_and_pydataset(kind):
+    x = random_images(64)
+    if kind == "tf.data":
+        import tensorflow as tf
+
+        data = tf.data.Dataset.from_tensor_slices(x).batch(32)
+    elif kind == "PyDataset":
+        data = _sequence(x)
+    else:
+        data = x
+    model = small_dcgan()
+    model.compile()
+    model.fit(data, epochs=1, verbose=0, **({"batch_size": 32} if kind == "numpy" else {}))
+    assert int(model.player_optimizer("generator").iterations.numpy()) == 2
+
+
+# ---------------------------------------------------------------- losses
+def _np_softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def test_losses_match_the_paper_formulas():
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal(16).astype("float32"), rng.standard_normal(16).astype("float32")
+    sig = lambda l: 1 / (1 + np.exp(-l))  # noqa: E731
+    d_expected = -np.mean(np.log(sig(real))) - np.mean(np.log(1 - sig(fake)))
+    for name in ("minimax", "non_saturating"):
+        loss = kerasgan.losses.get(name)
+        np.testing.assert_allclose(
+            float(loss.discriminator_loss(ops.array(real), ops.array(fake))), d_expected, rtol=1e-5
+        )
+    minimax = float(kerasgan.losses.get("minimax").generator_loss(ops.array(fake)))
+    np.testing.assert_allclose(minimax, np.mean(np.log(1 - sig(fake))), rtol=1e-5)
+    non_sat = float(kerasgan.losses.get("non_saturating").generator_loss(ops.array(fake)))
+    np.testing.assert_allclose(non_sat, -np.mean(np.log(sig(fake))), rtol=1e-5)
+    # One-sided label smoothing: real target 0.9, fake target stays 0.
+    smooth = kerasgan.losses.get("non_saturating", label_smoothing=0.1)
+    expected = np.mean(-(0.9 * np.log(sig(real)) + 0.1 * np.log(1 - sig(real)))) - np.mean(
+        np.log(1 - sig(fake))
+    )
+    np.testing.assert_allclose(
+        float(smooth.discriminator_loss(ops.array(real), ops.array(fake))), expected, rtol=1e-5
+    )
+
+
+def test_unknown_loss_name_lists_names_and_closest_match():
+    with pytest.raises(ValueError, match=r"Unknown adversarial loss 'non_saturatng'.*minimax.*Did you mean 'non_saturating'"):
+        kerasgan.losses.get("non_saturatng")
+    model = small_dcgan()
+    with pytest.raises(ValueError, match="Unknown adversarial loss"):
+        model.compile(loss="wasserstien")
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
+        kerasgan.losses.get("minimax", label_smoothing=1.5)
+
+
+def test_compile_errors():
+    model = small_dcgan()
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="same optimizer object"):
+        model.compile(generator_optimizer=shared, discriminator_optimizer=shared)
+    with pytest.raises(ValueError, match="does not take 'optimizer'"):
+        model.compile(optimizer="adam")
+    with pytest.raises(RuntimeError, match="compile"):
+        small_dcgan().fit(random_images(8), verbose=0)
+    with pytest.raises(ValueError, match="discriminator_steps must be a positive integer"):
+        small_dcgan(discriminator_steps=0)
+
+
+# ---------------------------------------------------------------- bad input
+def test_wrong_image_shape_is_a_clear_error():
+    model = small_dcgan()
+    model.compile()
+    with pytest.raises(ValueError, match=r"Expected training samples of shape \(28, 28, 1\).*got an array of shape \(8, 32, 32, 3\)"):
+        model.fit(random_images(8, (32, 32, 3)), verbose=0)
+    with pytest.raises(ValueError, match=r"shape \(28, 28, 1\).*\(8, 28, 28\)"):
+        model.fit(random_images(8, (28, 28)), verbose=0)
+
+
+def test_values_outside_range_are_a_clear_error():
+    model = small_dcgan()
+    model.compile()
+    x = (random_images(8) + 1.0) * 127.5
+    with pytest.raises(ValueError, match=r"must lie in \[-1, 1\].*to_unit_range"):
+        model.fit(x, verbose=0)
+    x = random_images(8)
+    x[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        model.fit(x, verbose=0)
+    assert int(model.player_optimizer("generator").iterations.numpy()) == 0
+
+
+def test_nan_loss_stops_cleanly_and_keeps_the_last_good_state(tmp_path):
+    """A diverging run stops at the first NaN; the last finite state survives."""
+    model = small_dcgan()
+    model.compile(
+        generator_optimizer=keras.optimizers.SGD(1e-3),
+        discriminator_optimizer=keras.optimizers.SGD(1e-3),
+    )
+    checkpoint = tmp_path / "ckpt.keras"
+    x = random_images(64)
+    model.fit(x, batch_size=32, epochs=1, verbose=0,
+              callbacks=[kerasgan.callbacks.AtomicModelCheckpoint(checkpoint)])
+    good = [v.numpy().copy() for v in model.variables]
+    saved_bytes = checkpoint.read_bytes()
+    # Now diverge: a huge learning rate overflows the weights to inf/NaN.
+    model.player_optimizer("discriminator").learning_rate.assign(1e30)
+    model.player_optimizer("generator").learning_rate.assign(1e30)
+    guard = kerasgan.callbacks.NaNGuard()
+    with pytest.warns(RuntimeWarning, match="Non-finite loss"):
+        history = model.fit(x, batch_size=32, epochs=5, verbose=0, callbacks=[
+            guard, kerasgan.callbacks.AtomicModelCheckpoint(checkpoint)])
+    assert guard.stopped_at is not None and guard.stopped_at[0] == 0
+    assert len(history.history["d_loss"]) == 1  # stopped in the first epoch
+    for before, variable in zip(good, model.variables):
+        np.testing.assert_array_equal(before, variable.numpy())
+    assert checkpoint.read_bytes() == saved_bytes  # no NaN checkpoint written
+    restored = keras.saving.load_model(checkpoint)
+    assert np.isfinite(restored.generate(2, seed=0)).all()
