@@ -452,8 +452,8 @@ def parse(argv=None):
     p.add_argument("--json", metavar="OUT", help="write machine info, settings and all results to OUT")
     p.add_argument("--time-cap", type=float, default=120.0,
                    help="seconds of timed iterations per configuration (default 120)")
-    p.add_argument("--slow-time-cap", type=float, default=40.0,
-                   help="the same for the known-slow configurations (jax-transpose; default 40)")
+    p.add_argument("--slow-time-cap", type=float, default=30.0,
+                   help="the same for the known-slow configurations (jax-transpose; default 30)")
     p.add_argument("--min-iterations", type=int, help="timed iterations always done before a time cap applies "
                    "(default 3; --quick: 1)")
     p.add_argument("--child-timeout", type=int, default=900, help="kill a configuration after this many seconds")

@@ -145,8 +145,12 @@ def publish(run_dir, name, summary, zoo_dir=None):
     target = os.path.join(directory, name)
     os.makedirs(target, exist_ok=True)
     weights = os.path.join(target, "model.weights.h5")
+    # The networks' weights only: an uncompiled copy carries no optimizer state.
+    bare = type(model).from_config(model.get_config())
+    for copy, variable in zip(bare.variables, model.variables):
+        copy.assign(variable)
     with atomic_path(weights) as tmp:
-        model.save_weights(tmp)
+        bare.save_weights(tmp)
     for artifact in ("samples.png", "losses.png"):
         shutil.copyfile(os.path.join(run_dir, artifact), os.path.join(target, artifact))
     config = model.get_config()

@@ -6,10 +6,13 @@ import numpy as np
 import kerasgan
 
 MEAN, STD = 1.5, 0.5
-# Tolerance stated for the test: the generated mean within 0.15 of 1.5 and
+# Tolerances stated for the test: the generated mean within 0.1 of 1.5 and
 # the generated standard deviation within 0.15 of 0.5 (30% of σ), after
 # 10 epochs × 64 iterations (640 discriminator and 640 generator steps).
-TOLERANCE = 0.15
+# Measured on TensorFlow over seeds 0-2 while choosing this setting: means
+# 1.49-1.51, standard deviations 0.52-0.59.
+MEAN_TOLERANCE, STD_TOLERANCE = 0.1, 0.15
+STEPS = 640
 
 
 def test_gan_learns_1d_gaussian_mean_and_std():
@@ -18,7 +21,7 @@ def test_gan_learns_1d_gaussian_mean_and_std():
         data_shape=(1,),
         latent_dim=4,
         generator_units=(32, 32),
-        discriminator_units=(32, 32),
+        discriminator_units=(128, 128),
         maxout_pieces=5,
         input_dropout=0.0,
         dropout=0.0,
@@ -26,9 +29,11 @@ def test_gan_learns_1d_gaussian_mean_and_std():
         data_range=None,
         seed=0,
     )
+    # Annealing both learning rates lets the game settle instead of orbiting.
+    schedule = lambda: keras.optimizers.schedules.CosineDecay(5e-4, STEPS)  # noqa: E731
     model.compile(
-        generator_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.5),
-        discriminator_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.5),
+        generator_optimizer=keras.optimizers.Adam(schedule(), beta_1=0.5),
+        discriminator_optimizer=keras.optimizers.Adam(schedule(), beta_1=0.5),
         loss="non_saturating",
     )
     before = model.generate(4000, seed=1)
@@ -38,6 +43,6 @@ def test_gan_learns_1d_gaussian_mean_and_std():
 
     samples = model.generate(4000, seed=1)
     assert np.all(np.isfinite(samples))
-    assert abs(samples.mean() - MEAN) < TOLERANCE, samples.mean()
-    assert abs(samples.std() - STD) < TOLERANCE, samples.std()
-    assert int(model.player_optimizer("generator").iterations.numpy()) == 640
+    assert abs(samples.mean() - MEAN) < MEAN_TOLERANCE, samples.mean()
+    assert abs(samples.std() - STD) < STD_TOLERANCE, samples.std()
+    assert int(model.player_optimizer("generator").iterations.numpy()) == STEPS

@@ -55,16 +55,17 @@ def test_published_dcgan_fashion_mnist_makes_varied_garments():
     """The zoo model's samples look like real garments of many classes.
 
     Judged by 1-nearest-neighbour in pixel space against 6,000 labelled real
-    training images: samples lie about as close to real images as real test
-    images do (far closer than noise), and their nearest neighbours spread
-    over most of the 10 classes.
+    training images. Measured when publishing (500 samples, seed 0): median
+    nearest-neighbour distance 10.4 against 8.1 for 500 real test images;
+    all 10 classes present, shares 4%-14%; per-pixel spread across samples
+    0.53 against 0.55 for real images.
     """
     model = zoo.load("dcgan_fashion_mnist")
     assert isinstance(model, kerasgan.models.DCGAN)
     samples = model.generate(500, seed=0).reshape(500, -1)
     try:
         images, labels = kerasgan.data.load_fashion_mnist(with_labels=True, download=False)
-        test = kerasgan.data.load_fashion_mnist(split="test", download=False)
+        test = kerasgan.data.load_fashion_mnist(split="test", download=False)[:500].reshape(500, -1)
     except kerasgan.data.DatasetNotFoundError as error:
         pytest.skip(str(error))
     reference = images[:6000].reshape(6000, -1)
@@ -75,11 +76,11 @@ def test_published_dcgan_fashion_mnist_makes_varied_garments():
         return np.sqrt(np.maximum(d.min(1), 0)), ref_labels[d.argmin(1)]
 
     sample_dist, sample_classes = nearest(samples)
-    real_dist, _ = nearest(test[:500].reshape(500, -1))
-    noise_dist, _ = nearest(np.random.default_rng(0).uniform(-1, 1, samples.shape).astype("float32"))
+    real_dist, _ = nearest(test)
+    # As close to real training images as real test images are, within 50%.
     assert np.median(sample_dist) < 1.5 * np.median(real_dist), (np.median(sample_dist), np.median(real_dist))
-    assert np.median(sample_dist) < 0.5 * np.median(noise_dist)
     counts = np.bincount(sample_classes, minlength=10) / len(sample_classes)
     assert (counts > 0.02).sum() >= 8, counts  # at least 8 of the 10 classes
     assert counts.max() < 0.35, counts  # no class dominates
-    assert np.std(samples, axis=0).mean() > 0.2  # not one repeated image
+    # Varied images, not one repeated image: per-pixel spread near the data's.
+    assert np.std(samples, axis=0).mean() > 0.8 * np.std(test, axis=0).mean()

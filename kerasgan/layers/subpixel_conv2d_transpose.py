@@ -239,6 +239,18 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
     it is not faster (its input gradient is ~2x slower in TF graph mode), so
     it is mainly worth using with the JAX backend.
 
+    Args:
+        implementation: ``"subpixel"`` (the default: the form above),
+            ``"transpose"`` (``Conv2DTranspose``'s own computation) or
+            ``"auto"``: the faster of the two on the active backend, as
+            declared by ``kerasgan.engine.backend`` (sub-pixel on JAX, whose
+            XLA-CPU transposed-convolution kernel gradient is very slow; the
+            native operation on TensorFlow and PyTorch, where the sub-pixel
+            form measured equal or slower, see ``benchmarks/``). Every
+            choice computes the same function with the same weights, so a
+            model saved under one backend loads under another.
+        All other arguments are ``Conv2DTranspose``'s.
+
     Unsupported (raise ``ValueError``): ``dilation_rate != 1``,
     ``output_padding`` other than ``None`` and ``data_format=
     "channels_first"``.
@@ -263,8 +275,14 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
         (1, 16, 16, 64)
     """
 
-    def __init__(self, filters, kernel_size, *args, **kwargs):
+    def __init__(self, filters, kernel_size, *args, implementation="subpixel", **kwargs):
         super().__init__(filters, kernel_size, *args, **kwargs)
+        if implementation not in ("subpixel", "transpose", "auto"):
+            raise ValueError(
+                "implementation must be 'subpixel', 'transpose' or 'auto'; got "
+                f"{implementation!r}."
+            )
+        self.implementation = implementation
         unsupported = []
         if any(d != 1 for d in self.dilation_rate):
             unsupported.append(f"dilation_rate={self.dilation_rate}")
@@ -299,7 +317,19 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
         g = ops.transpose(g, (0, 1, 5, 2, 3, 4))
         return ops.reshape(g, (th, tw, cin, sh * sw * filters))
 
+    def get_config(self):
+        return {**super().get_config(), "implementation": self.implementation}
+
+    def _uses_subpixel(self):
+        if self.implementation == "auto":
+            from kerasgan.engine import backend
+
+            return backend.get().FAST_UPSAMPLING == "subpixel"
+        return self.implementation == "subpixel"
+
     def call(self, inputs):
+        if not self._uses_subpixel():
+            return super().call(inputs)
         sh, sw = self.strides
         (pt, pb), (pl, pr) = self._geometry["input_padding"]
         (ct, cb), (cl, cr) = self._geometry["output_crop"]

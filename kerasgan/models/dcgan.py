@@ -22,8 +22,9 @@ class DCGAN(AdversarialModel):
         latent_dim: size of z (100 in the paper).
         generator_filters, discriminator_filters: width multipliers
             (ngf, ndf; 64 in the paper).
-        upsampling: `"subpixel"` (fast, same function and weights as
-            `Conv2DTranspose`) or `"transpose"`.
+        upsampling: `"auto"` (the fastest exact form of the transposed
+            convolutions on the active backend), `"subpixel"`, `"transpose"`
+            or `"keras"` (see `kerasgan.nets.dcgan_generator`).
         **kwargs: `AdversarialModel` arguments.
 
     Example:
@@ -43,7 +44,7 @@ class DCGAN(AdversarialModel):
         latent_dim=100,
         generator_filters=64,
         discriminator_filters=64,
-        upsampling="subpixel",
+        upsampling="auto",
         **kwargs,
     ):
         self.hyperparameters = {

@@ -8,6 +8,8 @@ weights, and no biases (as in the reference implementation). The generator start
 spatial map ("project and reshape").
 """
 
+import functools
+
 import keras
 
 from kerasgan.layers.subpixel_conv2d_transpose import SubPixelConv2DTranspose
@@ -45,7 +47,7 @@ def dcgan_generator(
     image_shape=(64, 64, 3),
     latent_dim=100,
     filters=64,
-    upsampling="subpixel",
+    upsampling="auto",
     name="generator",
 ):
     """z → project & reshape → (BN, ReLU, ×2 fractionally-strided conv)* → tanh.
@@ -54,14 +56,21 @@ def dcgan_generator(
     4×4×512 → 8×8×256 → 16×16×128 → 32×32×64 → 64×64×3.
 
     Args:
-        upsampling: `"subpixel"` (`SubPixelConv2DTranspose`, the same function
-            and weights as `Conv2DTranspose`, fast on every backend) or
-            `"transpose"` (`keras.layers.Conv2DTranspose`).
+        upsampling: how the fractionally-strided convolutions compute, all
+            with the same function and weights (`SubPixelConv2DTranspose`):
+            `"auto"` (the fastest form on the active backend), `"subpixel"`
+            or `"transpose"`. `"keras"` builds plain
+            `keras.layers.Conv2DTranspose` layers instead (their weight files
+            are keyed differently).
     """
-    layers = {"subpixel": SubPixelConv2DTranspose, "transpose": keras.layers.Conv2DTranspose}
-    if upsampling not in layers:
-        raise ValueError(f"upsampling must be 'subpixel' or 'transpose'; got {upsampling!r}.")
-    Upsample = layers[upsampling]
+    if upsampling not in ("auto", "subpixel", "transpose", "keras"):
+        raise ValueError(
+            f"upsampling must be 'auto', 'subpixel', 'transpose' or 'keras'; got {upsampling!r}."
+        )
+    if upsampling == "keras":
+        Upsample = keras.layers.Conv2DTranspose
+    else:
+        Upsample = functools.partial(SubPixelConv2DTranspose, implementation=upsampling)
     size, steps = dcgan_base_size(image_shape)
     channels = filters * 2 ** (steps - 1)
     z = keras.Input((latent_dim,), name="latent")

@@ -9,6 +9,10 @@ Each module implements two functions with the same meaning:
   `model.player_variables(player)`, apply that player's optimizer, keep every
   other state update `loss_fn` made (batch-norm statistics, RNG state,
   controller variables), and return `logs`.
+
+and two constants: `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")`
+means for kerasgan models) and `FAST_UPSAMPLING` (how
+`SubPixelConv2DTranspose(implementation="auto")` computes).
 """
 
 import importlib

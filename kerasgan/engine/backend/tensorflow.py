@@ -19,3 +19,8 @@ def take_step(model, player, loss_fn):
 # XLA off for TensorFlow on CPU; for these models it is faster (DCGAN-64:
 # 54.6 vs 34.6 images/s, ../shared/NOTES.md; see benchmarks/).
 AUTO_JIT_COMPILE = True
+
+# How SubPixelConv2DTranspose(implementation="auto") computes on this backend.
+# The native conv2d_transpose measured as fast or faster than the sub-pixel
+# form here (benchmarks/upsampling_layer.py).
+FAST_UPSAMPLING = "transpose"
