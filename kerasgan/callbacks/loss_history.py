@@ -31,7 +31,6 @@ class LossHistory(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._previous = {}
-        self._batch = 0
 
     def on_train_batch_end(self, batch, logs=None):
         t = batch + 1
