@@ -25,14 +25,21 @@ fi
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 
+# pip, with its output on stderr, less the "Location ... is ignored" lines
+# that a pip configuration pointing at absent local indexes prints.
+quiet_pip() {
+  python -m pip -q "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+  return "${PIPESTATUS[0]}"
+}
+
 stamp="$VENV/.kerasgan-installed"
 want="$(sha256sum "$KERASGAN_ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing kerasgan and its backends into $VENV" >&2
-  python -m pip install -q --upgrade pip >&2
+  quiet_pip install --upgrade pip
   # The CPU build of PyTorch (a plain `torch` would pull a CUDA build).
-  python -m pip install -q "torch==2.13.0" >&2
-  python -m pip install -q -e "$KERASGAN_ROOT[all]" >&2
+  quiet_pip install "torch==2.13.0"
+  quiet_pip install -e "$KERASGAN_ROOT[all]"
   echo "$want" > "$stamp"
 fi
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"

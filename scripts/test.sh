@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh || exit 1
+set +e  # setup.sh sets -e; a failing backend must not stop the others
 failed=()
 for backend in ${KERASGAN_TEST_BACKENDS:-tensorflow jax torch}; do
   echo "=== pytest, KERAS_BACKEND=$backend ==="

@@ -342,7 +342,8 @@ def test_config_round_trip():
         7, (3, 5), strides=(2, 1), padding="valid", activation="relu",
         use_bias=False, name="up",
     )
-    assert config == twin.get_config()  # same config as Conv2DTranspose
+    # Conv2DTranspose's config plus the choice of computation.
+    assert config == {**twin.get_config(), "implementation": "subpixel"}
     clone = SubPixelConv2DTranspose.from_config(config)
     assert clone.get_config() == config
     ser = keras.saving.serialize_keras_object(layer)
@@ -395,3 +396,23 @@ def test_weights_interchangeable_with_conv2d_transpose():
 def test_unsupported_options_raise(kwargs):
     with pytest.raises(ValueError, match="keras.layers.Conv2DTranspose"):
         SubPixelConv2DTranspose(4, 3, **kwargs)
+
+
+@pytest.mark.parametrize("implementation", ["transpose", "auto"])
+def test_every_implementation_computes_the_same_function(implementation):
+    """'transpose' (the backend's op) and 'auto' match the sub-pixel form."""
+    x = np.random.default_rng(0).standard_normal((2, 5, 6, 3)).astype("float32")
+    reference = SubPixelConv2DTranspose(4, 4, strides=2, padding="same")
+    other = SubPixelConv2DTranspose(4, 4, strides=2, padding="same", implementation=implementation)
+    reference.build(x.shape)
+    other.build(x.shape)
+    other.set_weights(reference.get_weights())
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(other(x)), keras.ops.convert_to_numpy(reference(x)), atol=1e-5
+    )
+    assert SubPixelConv2DTranspose.from_config(other.get_config()).implementation == implementation
+
+
+def test_unknown_implementation_is_a_clear_error():
+    with pytest.raises(ValueError, match="implementation must be 'subpixel', 'transpose' or 'auto'"):
+        SubPixelConv2DTranspose(4, 4, implementation="fast")
