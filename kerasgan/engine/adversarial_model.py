@@ -142,6 +142,11 @@ class AdversarialModel(keras.Model):
             "discriminator": discriminator_optimizer or self.default_optimizer("discriminator"),
             "generator": generator_optimizer or self.default_optimizer("generator"),
         }
+        # Saved as asked ("auto" by default), so that a model saved under one
+        # backend compiles the best way for the backend that loads it.
+        saved_options = {
+            k: v for k, v in kwargs.items() if k in ("jit_compile", "run_eagerly", "steps_per_execution")
+        }
         if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
             kwargs["jit_compile"] = backend_steps.get().AUTO_JIT_COMPILE
         super().compile(optimizer=GANOptimizer(optimizers), **kwargs)
@@ -154,7 +159,7 @@ class AdversarialModel(keras.Model):
                 self.player_optimizer("discriminator")
             ),
             "loss": losses_module.serialize(self.adversarial_loss),
-            **{k: v for k, v in kwargs.items() if k in ("jit_compile", "run_eagerly", "steps_per_execution")},
+            **saved_options,
         }
 
     def default_optimizer(self, player):
