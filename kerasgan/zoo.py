@@ -145,15 +145,15 @@ def publish(run_dir, name, summary, zoo_dir=None):
     target = os.path.join(directory, name)
     os.makedirs(target, exist_ok=True)
     weights = os.path.join(target, "model.weights.h5")
+    config = model.get_config()
     # The networks' weights only: an uncompiled copy carries no optimizer state.
-    bare = type(model).from_config(model.get_config())
+    bare = type(model).from_config(config)
     for copy, variable in zip(bare.variables, model.variables):
         copy.assign(variable)
     with atomic_path(weights) as tmp:
         bare.save_weights(tmp)
     for artifact in ("samples.png", "losses.png"):
         shutil.copyfile(os.path.join(run_dir, artifact), os.path.join(target, artifact))
-    config = model.get_config()
     card = os.path.join(target, "README.md")
     extra = ""
     if os.path.exists(card):  # keep hand-written sections below the generated part
