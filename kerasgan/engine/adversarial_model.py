@@ -26,11 +26,22 @@ class AdversarialModel(keras.Model):
     the whole batch).
 
     Variants reuse this loop. They differ by their networks, their
-    `AdversarialLoss`, and by overriding hooks: `discriminator_loss`,
-    `generator_loss` (each returns `(loss, logs)`), `players`,
-    `player_variables`, `metric_names`, and `adversarial_step` for schedules
-    with other players. Backend-specific code lives only in
-    `kerasgan.engine.backend`.
+    `AdversarialLoss`, and by overriding hooks: `generator_inputs` and
+    `discriminator_inputs` (what the networks are called on, e.g. with
+    class labels), `adversarial_output` (the part of D's output that the
+    adversarial loss sees), `auxiliary_loss` (extra terms such as a class
+    loss), `discriminator_loss` / `generator_loss` (each returns
+    `(loss, logs)`), `players`, `player_variables`, `metric_names`, and
+    `adversarial_step` for schedules with other players. Backend-specific
+    code lives only in `kerasgan.engine.backend`.
+
+    Training techniques that work with every variant are constructor
+    options: a gradient penalty on D (Gulrajani et al. 2017), feature
+    matching for G and historical averaging for both players (Salimans et
+    al. 2016, §3.1, §3.3), and an exponential moving average of G's weights
+    used for sampling (Yazıcı et al. 2019). Label smoothing, k discriminator
+    steps and TTUR (separate learning rates, Heusel et al. 2017) are
+    `compile`/constructor settings.
 
     Args:
         generator: a `keras.Model` mapping latent vectors
@@ -44,6 +55,17 @@ class AdversarialModel(keras.Model):
             the data given to `fit`; `None` disables the check.
         latent_distribution: `"normal"` (N(0, 1)) or `"uniform"` (U[-1, 1]).
         seed: seed of the model's `SeedGenerator` (latent sampling).
+        gradient_penalty: λ of the gradient penalty
+            λ·E[(‖∇D(x̂)‖₂ − 1)²] added to D's loss (`None` or 0: none).
+        feature_matching: train G to match the mean of a D layer's features
+            on real and generated data instead of the adversarial generator
+            loss (Salimans et al. 2016, §3.1): a layer name of the
+            discriminator, or `True` for the layer before its output.
+        historical_averaging: weight w of w·‖θ − θ̄‖² added to both players'
+            losses, θ̄ the mean of the player's past parameters.
+        generator_ema: decay β of an exponential moving average of the
+            generator's weights, updated after every generator step; when set,
+            `generate` samples from the averaged generator.
 
     Example:
 
@@ -66,12 +88,16 @@ class AdversarialModel(keras.Model):
         data_range=(-1.0, 1.0),
         latent_distribution="normal",
         seed=None,
+        gradient_penalty=None,
+        feature_matching=None,
+        historical_averaging=None,
+        generator_ema=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = int(latent_dim or generator.input_shape[-1])
+        self.latent_dim = int(latent_dim or _first_shape(generator.input_shape)[-1])
         self.discriminator_steps = validation.positive_int(
             discriminator_steps, "discriminator_steps"
         )
@@ -84,18 +110,91 @@ class AdversarialModel(keras.Model):
         self.latent_distribution = latent_distribution
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.data_shape = tuple(discriminator.input_shape[1:])
+        # Conditional networks take (sample, label): the first input is the sample.
+        self.data_shape = tuple(_first_shape(discriminator.input_shape)[1:])
         generated = tuple(generator.output_shape[1:])
         if generated != self.data_shape:
             raise ValueError(
                 f"The generator makes samples of shape {generated} but the "
                 f"discriminator expects {self.data_shape}."
             )
+        self._build_techniques(
+            gradient_penalty, feature_matching, historical_averaging, generator_ema
+        )
         self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in self.metric_names
+            name: keras.metrics.Mean(name=name) for name in self.log_names()
         }
         self.adversarial_loss = None
         self.built = True
+
+    num_classes = None  # class-conditional variants set the number of classes
+    allows_unlabelled = False  # semi-supervised: label -1 marks unlabelled data
+
+    def log_names(self):
+        """Names of the per-step logs: `metric_names` and the techniques' logs."""
+        names = list(self.metric_names)
+        if self.gradient_penalty:
+            names += ["gradient_penalty", "gradient_norm"]
+        return tuple(names)
+
+    # ---------------------------------------------------------------- techniques
+    def _build_techniques(self, gradient_penalty, feature_matching, historical_averaging, generator_ema):
+        self.gradient_penalty = validation.non_negative(gradient_penalty, "gradient_penalty")
+        self.historical_averaging = validation.non_negative(
+            historical_averaging, "historical_averaging"
+        )
+        if generator_ema is not None and not 0.0 < float(generator_ema) < 1.0:
+            raise ValueError(
+                f"generator_ema is the decay of a moving average and must be in "
+                f"(0, 1), e.g. 0.999; got {generator_ema}."
+            )
+        self.generator_ema = None if generator_ema is None else float(generator_ema)
+        self.feature_matching = feature_matching
+        # Not tracked (object.__setattr__): it shares D's layers, which are
+        # saved with D.
+        extractor = _feature_extractor(self.discriminator, feature_matching) if feature_matching else None
+        object.__setattr__(self, "feature_extractor", extractor)
+        self.historical_averages = {}
+        if self.historical_averaging:
+            from kerasgan.engine.historical_averaging import HistoricalAverage
+
+            for player in self.players:
+                average = HistoricalAverage(name=f"{player}_historical_average")
+                average.build_for(self.player_variables(player))
+                self.historical_averages[player] = average
+        self.ema_generator = None
+        if self.generator_ema:
+            try:
+                self.ema_generator = keras.models.clone_model(self.generator)
+            except Exception as error:
+                raise ValueError(
+                    "generator_ema needs a generator that keras.models.clone_model "
+                    f"can copy (a functional or Sequential model): {error}"
+                ) from error
+            self.ema_generator.name = "ema_generator"
+            self.ema_generator.set_weights(self.generator.get_weights())
+            self.ema_generator.trainable = False
+
+    def update_generator_ema(self):
+        """θ_ema ← β·θ_ema + (1 − β)·θ for every generator weight."""
+        beta = self.generator_ema
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(beta * average + (1.0 - beta) * ops.stop_gradient(weight))
+
+    def regularization(self, player):
+        """Historical-averaging cost of `player` (0 when not enabled)."""
+        if player not in self.historical_averages:
+            return 0.0
+        return self.historical_averaging * self.historical_averages[player].cost(
+            self.player_variables(player)
+        )
+
+    def after_step(self, player):
+        """Runs after each player's update (averages of its parameters)."""
+        if player in self.historical_averages:
+            self.historical_averages[player].update(self.player_variables(player))
+        if player == "generator" and self.ema_generator is not None:
+            self.update_generator_ema()
 
     # ---------------------------------------------------------------- players
     players = ("discriminator", "generator")
@@ -112,7 +211,7 @@ class AdversarialModel(keras.Model):
         self,
         generator_optimizer=None,
         discriminator_optimizer=None,
-        loss="non_saturating",
+        loss=None,
         label_smoothing=None,
         **kwargs,
     ):
@@ -123,7 +222,8 @@ class AdversarialModel(keras.Model):
                 generator; default Adam(2e-4, β₁ = 0.5).
             discriminator_optimizer: same for the discriminator.
             loss: adversarial loss name (`kerasgan.losses.names()`) or an
-                `AdversarialLoss` instance.
+                `AdversarialLoss` instance; default: the variant's
+                `default_loss` ("non_saturating" for GAN and DCGAN).
             label_smoothing: one-sided label smoothing for a named
                 log-likelihood loss (real target 1 - label_smoothing).
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
@@ -137,7 +237,7 @@ class AdversarialModel(keras.Model):
                     "discriminator_optimizer and an adversarial loss."
                 )
         loss_kwargs = {} if label_smoothing is None else {"label_smoothing": label_smoothing}
-        self.adversarial_loss = losses_module.get(loss, **loss_kwargs)
+        self.adversarial_loss = losses_module.get(loss or self.default_loss, **loss_kwargs)
         optimizers = {
             "discriminator": discriminator_optimizer or self.default_optimizer("discriminator"),
             "generator": generator_optimizer or self.default_optimizer("generator"),
@@ -161,6 +261,8 @@ class AdversarialModel(keras.Model):
             "loss": losses_module.serialize(self.adversarial_loss),
             **saved_options,
         }
+
+    default_loss = "non_saturating"
 
     def default_optimizer(self, player):
         return default_optimizer()
@@ -193,7 +295,32 @@ class AdversarialModel(keras.Model):
     def call(self, latent, training=False):
         return self.generator(latent, training=training)
 
-    def generate(self, n=None, latent=None, seed=None, batch_size=256, verbose=0):
+    def generator_inputs(self, latent, labels=None):
+        """What the generator is called on (conditional variants add labels)."""
+        return latent
+
+    def discriminator_inputs(self, samples, labels=None):
+        """What the discriminator is called on (conditional variants add labels)."""
+        return samples
+
+    def adversarial_output(self, outputs):
+        """The part of D's outputs that the adversarial loss scores."""
+        return outputs
+
+    def fake_samples(self, batch_size, labels=None, training=True):
+        """G(z) for `batch_size` fresh latent vectors (and their labels)."""
+        latent = self.sample_latent(batch_size)
+        return self.generator(self.generator_inputs(latent, labels), training=training)
+
+    def discriminate(self, samples, labels=None, training=True):
+        """D's raw outputs on `samples`."""
+        return self.discriminator(
+            self.discriminator_inputs(samples, labels), training=training
+        )
+
+    def generate(
+        self, n=None, latent=None, seed=None, labels=None, batch_size=256, verbose=0, ema=None
+    ):
         """Generates samples as a numpy array.
 
         Args:
@@ -202,8 +329,12 @@ class AdversarialModel(keras.Model):
             seed: with `n`, draw the latent vectors from this numpy seed (the
                 same samples on every backend); `None` uses the model's
                 `SeedGenerator`.
+            labels: class labels, one per sample or one for all (class-
+                conditional models only).
             batch_size: samples generated per call of the generator.
             verbose: 1 shows a Keras progress bar.
+            ema: sample from the moving-average generator; default: whenever
+                the model keeps one (`generator_ema`).
         """
         if latent is None:
             if n is None or int(n) < 1:
@@ -217,14 +348,42 @@ class AdversarialModel(keras.Model):
             raise ValueError(
                 f"latent must have shape (n, {self.latent_dim}); got {latent.shape}."
             )
+        labels = self.check_generation_labels(labels, len(latent))
+        if ema is None:
+            ema = self.ema_generator is not None
+        if ema and self.ema_generator is None:
+            raise ValueError("ema=True needs a model built with generator_ema.")
+        generator = self.ema_generator if ema else self.generator
         progress = keras.utils.Progbar(len(latent), unit_name="sample") if verbose else None
         outputs = []
         for i in range(0, len(latent), batch_size):
-            chunk = latent[i : i + batch_size]
-            outputs.append(ops.convert_to_numpy(self.generator(chunk, training=False)))
+            chunk = ops.convert_to_tensor(latent[i : i + batch_size])
+            chunk_labels = None if labels is None else labels[i : i + batch_size]
+            inputs = self.generator_inputs(chunk, chunk_labels)
+            outputs.append(ops.convert_to_numpy(generator(inputs, training=False)))
             if progress:
                 progress.add(len(chunk))
         return np.concatenate(outputs, axis=0)
+
+    def check_generation_labels(self, labels, n):
+        """Validates `generate`'s labels; returns an int array of length n or None."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(
+                    f"{type(self).__name__} is not class-conditional; generate "
+                    "takes no labels."
+                )
+            return None
+        if labels is None:
+            raise ValueError(
+                f"{type(self).__name__} is class-conditional: pass labels, e.g. "
+                f"generate({n}, labels=3) or one label per sample in "
+                f"[0, {self.num_classes})."
+            )
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full((n,), labels)
+        return validation.class_labels(labels, self.num_classes, expected_length=n)
 
     # ---------------------------------------------------------------- training
     def fit(self, x=None, y=None, callbacks=None, **kwargs):
@@ -238,6 +397,10 @@ class AdversarialModel(keras.Model):
 
         self._assert_compiled()
         validation.check_training_data(x, self.data_shape, self.data_range)
+        if self.num_classes is not None:
+            validation.check_training_labels(
+                x, y, self.num_classes, allow_unlabelled=self.allows_unlabelled
+            )
         if not isinstance(callbacks, keras.callbacks.CallbackList):
             callbacks = list(callbacks or [])
             if not any(isinstance(c, NaNGuard) for c in callbacks):
@@ -256,6 +419,7 @@ class AdversarialModel(keras.Model):
     def take_step(self, player, loss_fn):
         """One gradient step of `player` on `loss_fn() -> (loss, logs)`."""
         logs = backend_steps.get().take_step(self, player, loss_fn)
+        self.after_step(player)
         self.record(logs)
         return logs
 
@@ -270,10 +434,10 @@ class AdversarialModel(keras.Model):
                 "discriminator",
                 lambda: self.discriminator_loss(real_minibatch, label_minibatch),
             )
-        # Descend the generator's objective on m fresh latent samples.
-        batch_size = ops.shape(real_minibatch)[0]
+        # Descend the generator's objective on m fresh latent samples (the
+        # last real minibatch serves feature matching and the labels).
         self.take_step(
-            "generator", lambda: self.generator_loss(batch_size, label_minibatch)
+            "generator", lambda: self.generator_loss(real_minibatch, label_minibatch)
         )
         return self.metrics_result()
 
@@ -284,24 +448,70 @@ class AdversarialModel(keras.Model):
     def discriminator_loss(self, real, labels=None):
         """The discriminator's loss on real samples and as many fakes."""
         batch_size = ops.shape(real)[0]
-        fake = ops.stop_gradient(
-            self.generator(self.sample_latent(batch_size), training=True)
-        )
-        real_outputs = self.discriminator(real, training=True)
-        fake_outputs = self.discriminator(fake, training=True)
-        loss = self.adversarial_loss.discriminator_loss(real_outputs, fake_outputs)
-        return loss, {
-            "d_loss": loss,
-            "d_real": ops.mean(self.adversarial_loss.score(real_outputs)),
-            "d_fake": ops.mean(self.adversarial_loss.score(fake_outputs)),
+        fake = ops.stop_gradient(self.fake_samples(batch_size, labels))
+        real_outputs = self.discriminate(real, labels)
+        fake_outputs = self.discriminate(fake, labels)
+        real_scores = self.adversarial_output(real_outputs)
+        fake_scores = self.adversarial_output(fake_outputs)
+        loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores)
+        logs = {
+            "d_real": ops.mean(self.adversarial_loss.score(real_scores)),
+            "d_fake": ops.mean(self.adversarial_loss.score(fake_scores)),
         }
+        extra, extra_logs = self.auxiliary_loss(
+            "discriminator", real_outputs, fake_outputs, labels
+        )
+        loss = loss + extra
+        logs.update(extra_logs)
+        if self.gradient_penalty:
+            from kerasgan.losses.gradient_penalty import gradient_penalty
 
-    def generator_loss(self, batch_size, labels=None):
-        """The generator's loss on `batch_size` fresh samples."""
-        fake = self.generator(self.sample_latent(batch_size), training=True)
-        fake_outputs = self.discriminator(fake, training=True)
-        loss = self.adversarial_loss.generator_loss(fake_outputs)
-        return loss, {"g_loss": loss}
+            penalty, norm = gradient_penalty(
+                lambda x: self.adversarial_output(self.discriminate(x, labels)),
+                real,
+                fake,
+                seed=self.seed_generator,
+            )
+            loss = loss + self.gradient_penalty * penalty
+            logs.update(gradient_penalty=penalty, gradient_norm=norm)
+        loss = loss + self.regularization("discriminator")
+        logs["d_loss"] = loss
+        return loss, logs
+
+    def generator_loss(self, real, labels=None):
+        """The generator's loss on as many fresh samples as `real` has."""
+        batch_size = ops.shape(real)[0]
+        fake = self.fake_samples(batch_size, labels)
+        if self.feature_extractor is not None:
+            # Salimans et al. (2016), §3.1: ‖E f(x) − E f(G(z))‖².
+            real_features = ops.stop_gradient(
+                self.feature_extractor(self.discriminator_inputs(real, labels), training=True)
+            )
+            fake_features = self.feature_extractor(
+                self.discriminator_inputs(fake, labels), training=True
+            )
+            loss = feature_matching_loss(real_features, fake_features)
+            fake_outputs = (
+                self.discriminate(fake, labels) if self.auxiliary_uses_generator_outputs else None
+            )
+        else:
+            fake_outputs = self.discriminate(fake, labels)
+            loss = self.adversarial_loss.generator_loss(self.adversarial_output(fake_outputs))
+        extra, logs = self.auxiliary_loss("generator", None, fake_outputs, labels)
+        loss = loss + extra + self.regularization("generator")
+        logs["g_loss"] = loss
+        return loss, logs
+
+    def auxiliary_loss(self, player, real_outputs, fake_outputs, labels):
+        """Extra loss terms of a variant (e.g. AC-GAN's class loss).
+
+        Returns `(loss, logs)`; the base model adds none. `real_outputs` is
+        `None` for the generator; `fake_outputs` is `None` when the generator
+        uses feature matching, unless `auxiliary_uses_generator_outputs`.
+        """
+        return 0.0, {}
+
+    auxiliary_uses_generator_outputs = False
 
     # ---------------------------------------------------------------- metrics
     @property
@@ -345,6 +555,10 @@ class AdversarialModel(keras.Model):
             "data_range": self.data_range,
             "latent_distribution": self.latent_distribution,
             "seed": self.seed,
+            "gradient_penalty": self.gradient_penalty,
+            "feature_matching": self.feature_matching,
+            "historical_averaging": self.historical_averaging,
+            "generator_ema": self.generator_ema,
             **self.network_config(),
         }
 
@@ -371,12 +585,49 @@ class AdversarialModel(keras.Model):
         return cls(**config)
 
 
+def _first_shape(shape):
+    """The shape of a network's first input (networks may also take labels)."""
+    while isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        shape = shape[0]
+    return tuple(shape)
+
+
+def feature_matching_loss(real_features, fake_features):
+    """‖E f(x) − E f(G(z))‖² over a batch (Salimans et al. 2016, §3.1)."""
+    real_mean = ops.mean(ops.reshape(real_features, (ops.shape(real_features)[0], -1)), axis=0)
+    fake_mean = ops.mean(ops.reshape(fake_features, (ops.shape(fake_features)[0], -1)), axis=0)
+    return ops.sum(ops.square(real_mean - fake_mean))
+
+
+def _feature_extractor(discriminator, layer):
+    """A model sharing D's weights that outputs `layer`'s activations."""
+    if not getattr(discriminator, "inputs", None) or not getattr(discriminator, "layers", None):
+        raise ValueError(
+            "feature_matching needs a functional discriminator (keras.Model "
+            "built from keras.Input), so that an inner layer's output can be read."
+        )
+    if layer is True:
+        # The layer feeding the output layer.
+        layer = discriminator.layers[-2].name
+    names = [l.name for l in discriminator.layers]
+    if layer not in names:
+        raise ValueError(
+            f"feature_matching layer '{layer}' is not in the discriminator; its "
+            f"layers are: {', '.join(names)}."
+        )
+    return keras.Model(
+        discriminator.inputs, discriminator.get_layer(layer).output, name="feature_extractor"
+    )
+
+
 def split_batch(x, k):
-    """Splits a batch into k equal minibatches (dropping the remainder)."""
+    """Splits a batch (or a tuple of batches) into k equal minibatches."""
     if x is None:
         return [None] * k
     if k == 1:
         return [x]
+    if isinstance(x, (tuple, list)):
+        return list(zip(*(split_batch(part, k) for part in x)))
     n = ops.shape(x)[0]
     if isinstance(n, int) and n < k:
         raise ValueError(

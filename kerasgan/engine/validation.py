@@ -91,3 +91,74 @@ def is_finite_number(value):
         return math.isfinite(float(np.asarray(value)))
     except (TypeError, ValueError):
         return True
+
+
+def non_negative(value, name):
+    """`None` for None/0, else a float ≥ 0 (a clear error for negatives)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0 or None; got {value!r}.") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return number or None
+
+
+def class_labels(labels, num_classes, expected_length=None, name="labels"):
+    """Integer class labels in [0, num_classes) as an int32 numpy array."""
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise ValueError(
+            f"{name} must be one integer class index per sample (shape (n,)); got "
+            f"shape {labels.shape}."
+        )
+    if expected_length is not None and len(labels) != expected_length:
+        raise ValueError(
+            f"Expected {expected_length} {name} (one per sample); got {len(labels)}."
+        )
+    if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.equal(np.mod(labels, 1), 0)):
+            raise ValueError(f"{name} must be integer class indices; got {labels[:5]}...")
+    if labels.size:
+        low, high = labels.min(), labels.max()
+        if low < 0 or high >= num_classes:
+            bad = labels[(labels < 0) | (labels >= num_classes)][0]
+            raise ValueError(
+                f"Label {bad} is outside [0, {num_classes}): this model has "
+                f"{num_classes} classes."
+            )
+    return labels.astype("int32")
+
+
+def first_labels(x, y):
+    """The labels of `fit`'s first batch as numpy, or None if there are none."""
+    if y is not None:
+        return np.asarray(y.cpu() if hasattr(y, "cpu") else y)
+    batch = None
+    module = type(x).__module__
+    if module.startswith("tensorflow") and hasattr(x, "take"):
+        for element in x.take(1):
+            batch = element
+    elif hasattr(x, "__getitem__") and hasattr(x, "num_batches"):
+        batch = x[0]
+    if isinstance(batch, (tuple, list)) and len(batch) > 1:
+        return np.asarray(batch[1])
+    return None
+
+
+def check_training_labels(x, y, num_classes, allow_unlabelled=False):
+    """Raises ValueError when a class-conditional model gets no or bad labels."""
+    labels = first_labels(x, y)
+    if labels is None:
+        raise ValueError(
+            f"This model is class-conditional ({num_classes} classes): give the "
+            "class labels, e.g. fit(x, y) or a dataset of (images, labels) pairs."
+        )
+    if allow_unlabelled:
+        labels = np.asarray(labels)
+        labels = labels[labels.reshape(labels.shape[0], -1)[:, 0] != -1] if labels.ndim else labels
+    class_labels(labels, num_classes)

@@ -4,3 +4,17 @@ from kerasgan.layers.maxout import Maxout  # noqa: F401
 from kerasgan.layers.subpixel_conv2d_transpose import (  # noqa: F401
     SubPixelConv2DTranspose,
 )
+from kerasgan.layers.minibatch_discrimination import (  # noqa: F401
+    MinibatchDiscrimination,
+)
+from kerasgan.layers.reference_batch_normalization import (  # noqa: F401
+    ReferenceBatch,
+    ReferenceBatchNormalization,
+)
+from kerasgan.layers.spectral_normalization import (  # noqa: F401
+    SpectralNormalization,
+    spectral_normalize,
+)
+from kerasgan.layers.virtual_batch_normalization import (  # noqa: F401
+    VirtualBatchNormalization,
+)

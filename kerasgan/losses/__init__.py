@@ -7,8 +7,16 @@ import keras
 from kerasgan.losses.adversarial_loss import AdversarialLoss
 from kerasgan.losses.adversarial_loss import MinimaxLoss
 from kerasgan.losses.adversarial_loss import NonSaturatingLoss
+from kerasgan.losses.gradient_penalty import gradient_penalty
+from kerasgan.losses.gradient_penalty import random_interpolates
+from kerasgan.losses.hinge import HingeLoss
+from kerasgan.losses.least_squares import LeastSquaresLoss
+from kerasgan.losses.wasserstein import WassersteinLoss
 
-_LOSSES = {cls.name: cls for cls in (MinimaxLoss, NonSaturatingLoss)}
+_LOSSES = {
+    cls.name: cls
+    for cls in (MinimaxLoss, NonSaturatingLoss, WassersteinLoss, HingeLoss, LeastSquaresLoss)
+}
 
 
 def names():
@@ -44,7 +52,13 @@ def get(identifier, **kwargs):
                 f"Unknown adversarial loss '{identifier}'. Available: "
                 f"{', '.join(names())}.{hint}"
             )
-        return _LOSSES[identifier](**kwargs)
+        try:
+            return _LOSSES[identifier](**kwargs)
+        except TypeError:
+            raise ValueError(
+                f"The '{identifier}' loss does not take options {sorted(kwargs)}"
+                " (label_smoothing applies to 'minimax' and 'non_saturating')."
+            ) from None
     raise ValueError(
         "loss must be a name, an AdversarialLoss or a config dict; got "
         f"{identifier!r} of type {type(identifier).__name__}."
@@ -55,4 +69,16 @@ def serialize(loss):
     return keras.saving.serialize_keras_object(loss)
 
 
-__all__ = ["AdversarialLoss", "MinimaxLoss", "NonSaturatingLoss", "get", "names", "serialize"]
+__all__ = [
+    "AdversarialLoss",
+    "HingeLoss",
+    "LeastSquaresLoss",
+    "MinimaxLoss",
+    "NonSaturatingLoss",
+    "WassersteinLoss",
+    "get",
+    "gradient_penalty",
+    "names",
+    "random_interpolates",
+    "serialize",
+]

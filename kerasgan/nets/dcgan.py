@@ -13,6 +13,7 @@ import functools
 import keras
 
 from kerasgan.layers.subpixel_conv2d_transpose import SubPixelConv2DTranspose
+from kerasgan.nets import options
 
 
 def _init():
@@ -49,6 +50,7 @@ def dcgan_generator(
     filters=64,
     upsampling="auto",
     name="generator",
+    num_classes=None,
 ):
     """z → project & reshape → (BN, ReLU, ×2 fractionally-strided conv)* → tanh.
 
@@ -62,6 +64,8 @@ def dcgan_generator(
             or `"transpose"`. `"keras"` builds plain
             `keras.layers.Conv2DTranspose` layers instead (their weight files
             are keyed differently).
+        num_classes: class-conditional generator (Mirza & Osindero 2014):
+            a second input, the one-hot label, is concatenated with z.
     """
     if upsampling not in ("auto", "subpixel", "transpose", "keras"):
         raise ValueError(
@@ -74,7 +78,13 @@ def dcgan_generator(
     size, steps = dcgan_base_size(image_shape)
     channels = filters * 2 ** (steps - 1)
     z = keras.Input((latent_dim,), name="latent")
-    h = keras.layers.Dense(size * size * channels, use_bias=False, kernel_initializer=_init(), name="project")(z)
+    inputs, h = z, z
+    num_classes = options.check_classes(num_classes, "num_classes")
+    if num_classes:
+        label = options.label_input(num_classes)
+        inputs = [z, label]
+        h = keras.layers.Concatenate(name="latent_and_label")([z, label])
+    h = keras.layers.Dense(size * size * channels, use_bias=False, kernel_initializer=_init(), name="project")(h)
     h = keras.layers.Reshape((size, size, channels), name="reshape")(h)
     for i in range(steps):
         h = keras.layers.BatchNormalization(gamma_initializer=_gamma_init(), name=f"bn_{i}")(h)
@@ -91,31 +101,71 @@ def dcgan_generator(
             name=f"upsample_{i}",
         )(h)
     x = keras.layers.Activation("tanh", name="tanh")(h)
-    return keras.Model(z, x, name=name)
+    return keras.Model(inputs, x, name=name)
 
 
-def dcgan_discriminator(image_shape=(64, 64, 3), filters=64, name="discriminator"):
-    """(×½ strided conv, BN except first, LeakyReLU 0.2)* → one logit.
+def dcgan_discriminator(
+    image_shape=(64, 64, 3),
+    filters=64,
+    name="discriminator",
+    normalization="batch",
+    spectral_normalization=False,
+    minibatch_discrimination=None,
+    outputs=1,
+    class_outputs=None,
+    num_classes=None,
+):
+    """(×½ strided conv, normalization except first, LeakyReLU 0.2)* → logit.
 
     For 64×64×3 and filters=64 this is the paper's discriminator:
     32×32×64 → 16×16×128 → 8×8×256 → 4×4×512 → logit.
+
+    Args:
+        normalization: `"batch"` (DCGAN), `"layer"` or `None` (a WGAN-GP
+            critic must not use batch norm, Gulrajani et al. 2017, §4).
+        spectral_normalization: wrap every conv and dense layer in
+            `kerasgan.layers.SpectralNormalization` (SNGAN).
+        minibatch_discrimination: `(num_kernels, kernel_dim)` to add
+            `MinibatchDiscrimination` features before the output.
+        outputs: scores per sample (K for a semi-supervised discriminator).
+        class_outputs: add a second output of this many class logits
+            (AC-GAN's auxiliary classifier).
+        num_classes: class-conditional discriminator: a second input, the
+            one-hot label, is broadcast to a map and concatenated with the
+            image's channels.
     """
+    options.check_normalization(normalization)
     _, steps = dcgan_base_size(image_shape)
     x = keras.Input(tuple(image_shape), name="image")
-    h = x
+    inputs, h = x, x
+    num_classes = options.check_classes(num_classes, "num_classes")
+    if num_classes:
+        label = options.label_input(num_classes)
+        inputs = [x, label]
+        maps = keras.layers.Reshape((1, 1, num_classes), name="label_map")(label)
+        maps = keras.layers.UpSampling2D(tuple(image_shape[:2]), name="label_broadcast")(maps)
+        h = keras.layers.Concatenate(name="image_and_label")([x, maps])
     for i in range(steps):
-        h = keras.layers.Conv2D(
-            filters * 2**i,
-            4,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=_init(),
-            name=f"conv_{i}",
+        h = options.maybe_spectral(
+            keras.layers.Conv2D(
+                filters * 2**i,
+                4,
+                strides=2,
+                padding="same",
+                use_bias=False,
+                kernel_initializer=_init(),
+                name=f"conv_{i}",
+            ),
+            spectral_normalization,
         )(h)
         if i > 0:
-            h = keras.layers.BatchNormalization(gamma_initializer=_gamma_init(), name=f"bn_{i}")(h)
+            layer = options.normalization_layer(normalization, name=f"bn_{i}")
+            if layer is not None:
+                h = layer(h)
         h = keras.layers.LeakyReLU(0.2, name=f"lrelu_{i}")(h)
     h = keras.layers.Flatten(name="flatten")(h)
-    logit = keras.layers.Dense(1, use_bias=False, kernel_initializer=_init(), name="logit")(h)
-    return keras.Model(x, logit, name=name)
+    out = options.discriminator_head(
+        h, outputs, class_outputs, minibatch_discrimination, spectral_normalization, _init(),
+        use_bias=False,
+    )
+    return keras.Model(inputs, out, name=name)

@@ -1,6 +1,6 @@
 """The only backend-specific code in kerasgan.
 
-Each module implements two functions with the same meaning:
+Each module implements three functions with the same meaning:
 
 - `train_step(model, ...)`: Keras's `train_step` for that backend. It runs
   `model.adversarial_step(data)`, the backend-agnostic algorithm box.
@@ -9,6 +9,9 @@ Each module implements two functions with the same meaning:
   `model.player_variables(player)`, apply that player's optimizer, keep every
   other state update `loss_fn` made (batch-norm statistics, RNG state,
   controller variables), and return `logs`.
+- `input_gradient(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, itself
+  differentiable with respect to the variables `fn` reads, so that a loss
+  can contain it (gradient penalties; keras has no portable op for this).
 
 and two constants: `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")`
 means for kerasgan models) and `FAST_UPSAMPLING` (how
@@ -29,3 +32,16 @@ def get():
             f"active Keras backend is '{name}'. Set KERAS_BACKEND."
         )
     return importlib.import_module(f"kerasgan.engine.backend.{name}")
+
+
+def input_gradient(fn, x):
+    """`(fn(x), d sum(fn(x)) / dx)` on the active backend, differentiable again.
+
+    Example (the gradient of a critic at its inputs, inside a loss):
+
+    ```python
+    outputs, grads = kerasgan.engine.backend.input_gradient(
+        lambda v: critic(v, training=True), x)
+    ```
+    """
+    return get().input_gradient(fn, x)

@@ -13,6 +13,8 @@ outputs and recorded in the outer scope.
 
 import jax
 import keras
+# Private, but the only way to read the enclosing scope's current values.
+from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 
 def train_step(model, state, data):
@@ -54,6 +56,44 @@ def take_step(model, player, loss_fn):
         variable.assign(value)
     model.player_optimizer(player).apply(grads, variables)
     return logs
+
+
+def input_gradient(fn, x):
+    """`(fn(x), d sum(fn(x)) / dx)` by `jax.vjp`, differentiable again.
+
+    `fn` runs in an inner scope that reads the current (possibly traced)
+    values of all variables; its state updates (batch-norm statistics, power
+    iteration vectors) come out as auxiliary outputs and are recorded in the
+    enclosing scope, as they would be on the other backends.
+    """
+    outer = get_stateless_scope()
+    updated = []
+
+    def forward(inputs):
+        with _RecordingScope() as scope:
+            if outer is not None:
+                scope.state_mapping.update(outer.state_mapping)
+            outputs = fn(inputs)
+        updated[:] = list(scope.updates.values())
+        return outputs, [value for _, value in updated]
+
+    outputs, vjp, new_values = jax.vjp(forward, jax.numpy.asarray(x), has_aux=True)
+    (grad,) = vjp(jax.numpy.ones_like(outputs))
+    for (variable, _), value in zip(updated, new_values):
+        variable.assign(value)
+    return outputs, grad
+
+
+class _RecordingScope(keras.StatelessScope):
+    """A `StatelessScope` that remembers which variables were assigned."""
+
+    def __init__(self):
+        super().__init__()
+        self.updates = {}
+
+    def add_update(self, update):
+        super().add_update(update)
+        self.updates[id(update[0])] = update
 
 
 AUTO_JIT_COMPILE = True

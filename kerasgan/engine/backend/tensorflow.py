@@ -15,6 +15,17 @@ def take_step(model, player, loss_fn):
     model.player_optimizer(player).apply(grads, variables)
     return logs
 
+
+def input_gradient(fn, x):
+    """`(fn(x), d sum(fn(x)) / dx)`, differentiable again (nested tapes)."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outputs = fn(x)
+        total = tf.reduce_sum(outputs)
+    return outputs, tape.gradient(total, x)
+
+
 # What `compile(jit_compile="auto")` means for kerasgan models. Keras leaves
 # XLA off for TensorFlow on CPU; for these models it is faster (DCGAN-64:
 # 54.6 vs 34.6 images/s, ../shared/NOTES.md; see benchmarks/).

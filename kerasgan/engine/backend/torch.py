@@ -31,6 +31,18 @@ def take_step(model, player, loss_fn):
         model.player_optimizer(player).apply(list(grads), variables)
     return logs
 
+
+def input_gradient(fn, x):
+    """`(fn(x), d sum(fn(x)) / dx)`, with the graph kept for a second backward."""
+    x = torch.as_tensor(x)
+    if not x.requires_grad:
+        x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        outputs = fn(x)
+        (grad,) = torch.autograd.grad(outputs.sum(), x, create_graph=True)
+    return outputs, grad
+
+
 # torch.compile is opt-in (`jit_compile=True`): its compile time is long.
 AUTO_JIT_COMPILE = False
 

@@ -1,0 +1,109 @@
+"""Semi-supervised GAN: Salimans et al. (2016), "Improved Techniques for
+Training GANs", §5."""
+
+import numpy as np
+import keras
+from keras import ops
+
+from kerasgan.models.network_gan import NetworkGAN
+
+
+@keras.saving.register_keras_serializable(package="kerasgan")
+class SemiSupervisedGAN(NetworkGAN):
+    """A discriminator that is also a K-class classifier.
+
+    D outputs K logits l(x). Its probability that x is real is
+    D(x) = Z(x) / (Z(x) + 1) with Z(x) = Σₖ exp lₖ(x) (the (K+1)-th class,
+    "generated", has its logit fixed at 0, §5), i.e. the real/fake logit is
+    logsumexp(l(x)); the adversarial loss sees that logit. D also minimizes
+    the cross-entropy of the labelled examples. The generator uses feature
+    matching by default (§3.1; the setting of the paper's semi-supervised
+    results).
+
+    `fit(x, y)` with y = −1 for unlabelled examples;
+    `SemiSupervisedGAN.training_arrays` builds such arrays with the few
+    labelled examples repeated so that every batch holds some.
+
+    Args:
+        supervised_weight: weight of the supervised cross-entropy.
+        feature_matching: as for `AdversarialModel` (default: the layer
+            before D's output).
+        **kwargs: `NetworkGAN` arguments; `num_classes` is required.
+
+    Example:
+
+    ```python
+    x, y = kerasgan.data.load_fashion_mnist(with_labels=True)
+    xs, ys, _ = SemiSupervisedGAN.training_arrays(x, y, labelled_per_class=100)
+    model = kerasgan.models.SemiSupervisedGAN(data_shape=(28, 28, 1), num_classes=10)
+    model.compile()
+    model.fit(xs, ys, batch_size=100, epochs=5)
+    predictions = model.classify(x_test)
+    ```
+    """
+
+    metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "supervised_loss", "labelled_accuracy")
+    requires_classes = True
+    allows_unlabelled = True
+
+    def __init__(self, supervised_weight=1.0, feature_matching=True, **kwargs):
+        self.supervised_weight = float(supervised_weight)
+        super().__init__(feature_matching=feature_matching, **kwargs)
+
+    def discriminator_options(self):
+        return {"outputs": self.num_classes}
+
+    def adversarial_output(self, outputs):
+        return ops.logsumexp(outputs, axis=-1, keepdims=True)
+
+    def auxiliary_loss(self, player, real_outputs, fake_outputs, labels):
+        if player == "generator":
+            return 0.0, {}
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        labelled = ops.cast(labels >= 0, real_outputs.dtype)
+        count = ops.maximum(ops.sum(labelled), 1.0)
+        cross_entropy = ops.sparse_categorical_crossentropy(
+            ops.maximum(labels, 0), real_outputs, from_logits=True
+        )
+        loss = ops.sum(cross_entropy * labelled) / count
+        correct = ops.cast(ops.argmax(real_outputs, axis=-1) == labels, real_outputs.dtype)
+        accuracy = ops.sum(correct * labelled) / count
+        return self.supervised_weight * loss, {
+            "supervised_loss": loss,
+            "labelled_accuracy": accuracy,
+        }
+
+    def classify(self, x, batch_size=256):
+        """Class predictions of the discriminator for samples `x`."""
+        return self.discriminator.predict(x, batch_size=batch_size, verbose=0).argmax(axis=-1)
+
+    @staticmethod
+    def training_arrays(x, y, labelled_per_class=100, seed=0):
+        """Training arrays with `labelled_per_class` labels per class kept.
+
+        Returns `(x_train, y_train, labelled_indices)`: every example of `x`
+        unlabelled (y = −1), followed by as many draws from the labelled
+        subset (the examples `x[labelled_indices]`), so that about half of
+        every shuffled batch carries a label (Salimans et al. cycle their
+        100 labels per class through training the same way).
+        """
+        x = np.asarray(x)
+        y = np.asarray(y).reshape(-1)
+        rng = np.random.default_rng(seed)
+        chosen = []
+        for c in np.unique(y):
+            members = np.flatnonzero(y == c)
+            if len(members) < labelled_per_class:
+                raise ValueError(
+                    f"Class {c} has {len(members)} examples; labelled_per_class="
+                    f"{labelled_per_class} needs at least that many."
+                )
+            chosen.append(rng.choice(members, labelled_per_class, replace=False))
+        chosen = np.concatenate(chosen)
+        repeats = rng.choice(chosen, len(x), replace=True)
+        x_train = np.concatenate([x, x[repeats]])
+        y_train = np.concatenate([np.full(len(x), -1, dtype="int32"), y[repeats].astype("int32")])
+        return x_train, y_train, chosen
+
+    def get_config(self):
+        return {**super().get_config(), "supervised_weight": self.supervised_weight}
