@@ -8,12 +8,13 @@ nearest to it (`kerasgan.metrics.mode_coverage`).
 
 Methods (all with the same fully connected networks, latent size, batch size
 and number of generator iterations; see PROTOCOL below and
-`docs/mode_collapse.md`):
+`docs/mode_collapse.md`). Every method uses Adam with the same learning
+rate (PROTOCOL["learning_rate"], 1e-3) for both players:
 
 * ``gan``      NetworkGAN, non-saturating loss;
 * ``gan+mbd``  the same plus minibatch discrimination in D (Salimans et al. 2016);
-* ``wgan-gp``  WGANGP with its paper defaults (lambda 10, 5 critic steps,
-  Adam(1e-4, 0, 0.9));
+* ``wgan-gp``  WGANGP with its paper's lambda 10, 5 critic steps and Adam
+  betas (0, 0.9);
 * ``sngan``    SNGAN: spectrally normalised D, hinge loss.
 
 Every (method, dataset, seed) run is independent: fresh Keras session, weights
@@ -72,11 +73,11 @@ DATASETS = {
 METHODS = ("gan", "gan+mbd", "wgan-gp", "sngan")
 
 METHOD_DESCRIPTIONS = {
-    "gan": "NetworkGAN, non-saturating loss, Adam(2e-4, b1=0.5) for both players, 1 D step",
+    "gan": "NetworkGAN, non-saturating loss, Adam(lr, b1=0.5) for both players, 1 D step",
     "gan+mbd": "as gan, plus MinibatchDiscrimination(B, C) before D's output layer",
     "wgan-gp": "WGANGP: Wasserstein loss, gradient penalty 10, 5 critic steps per G step, "
-               "Adam(1e-4, b1=0, b2=0.9)",
-    "sngan": "SNGAN: spectral normalisation on every D layer, hinge loss, Adam(2e-4, b1=0.5), 1 D step",
+               "Adam(lr, b1=0, b2=0.9)",
+    "sngan": "SNGAN: spectral normalisation on every D layer, hinge loss, Adam(lr, b1=0.5), 1 D step",
 }
 
 
@@ -89,7 +90,7 @@ def load_dataset(name, n, seed):
 
 
 def build_model(method, seed, protocol):
-    """The compiled model of `method` and its `discriminator_steps`."""
+    """The compiled model of `method` (lr: PROTOCOL["learning_rate"])."""
     import keras
     from kerasgan import models
 
@@ -423,7 +424,7 @@ def main(argv=None):
             "machine": info,
             "protocol": protocol,
             "datasets": {k: v["description"] for k, v in DATASETS.items() if k in args.datasets},
-            "methods": {m: METHOD_DESCRIPTIONS[m] for m in args.methods},
+            "methods": {m: f"{METHOD_DESCRIPTIONS[m]} (lr = {protocol['learning_rate']})" for m in args.methods},
             "seeds": args.seeds,
             "wall_seconds": round(wall, 1),
             "summary": [_jsonable_row(r) for r in rows],

@@ -1,10 +1,11 @@
-"""The `kerasgan` command line: train, sample, zoo.
+"""The `kerasgan` command line: train, sample, eval, zoo.
 
 Examples:
 
     kerasgan train --model dcgan --dataset fashion_mnist --epochs 1 --out runs/dcgan
     kerasgan sample runs/dcgan/model.keras --num 64 --out samples.png
     kerasgan sample dcgan_fashion_mnist --num 64 --out samples.png
+    kerasgan eval dcgan_fashion_mnist --metrics fid,is,kid --num-samples 10000
     kerasgan zoo list
 """
 
@@ -15,6 +16,9 @@ import platform
 import shlex
 import sys
 import time
+
+from kerasgan.cli_eval import add_eval_parser
+from kerasgan.cli_eval import evaluate
 
 
 def _positive_int(text):
@@ -33,7 +37,7 @@ def _build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a GAN and write weights, samples and loss history")
-    train.add_argument("--model", default="dcgan", choices=["dcgan", "gan"])
+    train.add_argument("--model", default="dcgan", choices=["dcgan", "gan", *sorted(_VARIANTS)])
     train.add_argument("--dataset", default="fashion_mnist", help="a kerasgan.data name (default: fashion_mnist)")
     train.add_argument("--data-dir", default=None, help="where local dataset files are")
     train.add_argument("--limit", type=_positive_int, default=None, help="train on the first N samples only")
@@ -41,9 +45,12 @@ def _build_parser():
     train.add_argument("--batch-size", type=_positive_int, default=64)
     train.add_argument("--latent-dim", type=_positive_int, default=100)
     train.add_argument("--filters", type=_positive_int, default=64, help="DCGAN ngf = ndf")
-    train.add_argument("--loss", default="non_saturating")
+    train.add_argument("--loss", default=None, help="adversarial loss (default: the model's own)")
     train.add_argument("--label-smoothing", type=float, default=None)
-    train.add_argument("--d-steps", type=_positive_int, default=1, help="discriminator steps per generator step (k)")
+    train.add_argument(
+        "--d-steps", type=_positive_int, default=None,
+        help="discriminator steps per generator step (k; default: the model's own, 1 or 5)",
+    )
     train.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both players")
     train.add_argument("--beta1", type=float, default=0.5)
     train.add_argument("--seed", type=int, default=0)
@@ -68,6 +75,7 @@ def _build_parser():
     publish.add_argument("--name", required=True)
     publish.add_argument("--summary", required=True, help="one line for `zoo list`")
     publish.add_argument("--zoo-dir", default=None, help="default: the repository's zoo/")
+    add_eval_parser(commands)
     return parser
 
 
@@ -87,25 +95,46 @@ def _load_training_data(args):
     return x
 
 
+# Unconditional variants that `train --model` builds for any data shape.
+_VARIANTS = {
+    "wgan": "WGAN",
+    "wgan_gp": "WGANGP",
+    "lsgan": "LSGAN",
+    "sngan": "SNGAN",
+    "began": "BEGAN",
+}
+
+
 def _build_model(args, data_shape):
     from kerasgan import models
 
+    steps = {} if args.d_steps is None else {"discriminator_steps": args.d_steps}
+    image = len(data_shape) == 3
+    if args.model in _VARIANTS:
+        return getattr(models, _VARIANTS[args.model])(
+            data_shape=data_shape,
+            latent_dim=args.latent_dim,
+            generator_width=args.filters if image else None,
+            discriminator_width=args.filters if image else None,
+            data_range=(-1.0, 1.0) if image else None,
+            seed=args.seed,
+            **steps,
+        )
     if args.model == "dcgan":
         return models.DCGAN(
             image_shape=data_shape,
             latent_dim=args.latent_dim,
             generator_filters=args.filters,
             discriminator_filters=args.filters,
-            discriminator_steps=args.d_steps,
+            **steps,
             seed=args.seed,
         )
-    image = len(data_shape) == 3
     return models.GAN(
         data_shape=data_shape,
         latent_dim=args.latent_dim,
         output_activation="tanh" if image else None,
         data_range=(-1.0, 1.0) if image else None,
-        discriminator_steps=args.d_steps,
+        **steps,
         seed=args.seed,
     )
 
@@ -238,7 +267,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _build_parser().parse_args(argv)
     args.argv = argv
-    handlers = {"train": train, "sample": sample, "zoo": zoo_command}
+    handlers = {"train": train, "sample": sample, "zoo": zoo_command, "eval": evaluate}
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError, KeyError) as error:

@@ -56,3 +56,17 @@ def test_zoo_list_and_info(capsys):
     assert cli.main(["zoo", "info", "dcgan_fashion_mnist"]) == 0
     card = capsys.readouterr().out
     assert "kerasgan.zoo.load" in card and "training time" in card
+
+
+@pytest.mark.parametrize("model", ["wgan_gp", "began"])
+def test_train_builds_the_family_variants(tmp_path, model):
+    out = tmp_path / model
+    assert cli.main([
+        "train", "--model", model, "--dataset", "digits", "--limit", "40", "--epochs", "1",
+        "--batch-size", "20", "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out),
+    ]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["config"]["data_shape"] == [8, 8, 1]
+    history = json.loads((out / "history.json").read_text())
+    key = "gradient_norm" if model == "wgan_gp" else "k"
+    assert len(history["epochs"][key]) == 1

@@ -77,13 +77,7 @@ def dcgan_generator(
         Upsample = functools.partial(SubPixelConv2DTranspose, implementation=upsampling)
     size, steps = dcgan_base_size(image_shape)
     channels = filters * 2 ** (steps - 1)
-    z = keras.Input((latent_dim,), name="latent")
-    inputs, h = z, z
-    num_classes = options.check_classes(num_classes, "num_classes")
-    if num_classes:
-        label = options.label_input(num_classes)
-        inputs = [z, label]
-        h = keras.layers.Concatenate(name="latent_and_label")([z, label])
+    inputs, h = options.latent_inputs(latent_dim, num_classes)
     h = keras.layers.Dense(size * size * channels, use_bias=False, kernel_initializer=_init(), name="project")(h)
     h = keras.layers.Reshape((size, size, channels), name="reshape")(h)
     for i in range(steps):

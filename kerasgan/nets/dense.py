@@ -19,13 +19,7 @@ def dense_generator(
 
     Example: `g = dense_generator((2,), latent_dim=2, units=(128, 128))`.
     """
-    z = keras.Input((latent_dim,), name="latent")
-    inputs, h = z, z
-    num_classes = options.check_classes(num_classes, "num_classes")
-    if num_classes:
-        label = options.label_input(num_classes)
-        inputs = [z, label]
-        h = keras.layers.Concatenate(name="latent_and_label")([z, label])
+    inputs, h = options.latent_inputs(latent_dim, num_classes)
     for i, n in enumerate(units):
         h = keras.layers.Dense(n, activation="relu", name=f"dense_{i}")(h)
     h = keras.layers.Dense(math.prod(data_shape), activation=output_activation, name="output")(h)

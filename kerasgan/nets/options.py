@@ -72,3 +72,13 @@ def discriminator_head(
 def label_input(num_classes):
     """A one-hot label input for class-conditional networks."""
     return keras.Input((num_classes,), name="label")
+
+
+def latent_inputs(latent_dim, num_classes=None):
+    """A generator's inputs and first tensor: z, or (z, label) concatenated."""
+    z = keras.Input((latent_dim,), name="latent")
+    num_classes = check_classes(num_classes, "num_classes")
+    if not num_classes:
+        return z, z
+    label = label_input(num_classes)
+    return [z, label], keras.layers.Concatenate(name="latent_and_label")([z, label])

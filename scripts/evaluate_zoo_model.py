@@ -1,0 +1,197 @@
+"""Evaluates a zoo GAN on Fashion-MNIST with the Fashion-MNIST classifier's features.
+
+Generates `--num` samples (`model.generate(n, seed=...)`) and computes, with
+`FashionMNISTFeatureExtractor` (the zoo classifier, hash-verified):
+
+- FID against the 10,000 test images, and the real-data floor: FID between
+  `--num-real` training images (a seeded random subset) and the test images;
+- Inception Score (`--splits` splits) of the samples and of the test images;
+- KID (mean and spread over subsets) of the samples and of the training
+  subset against the test images;
+- improved precision/recall (k=3) of the samples and of the training subset
+  against the test images.
+
+The test images' FID statistics are cached with
+`kerasgan.metrics.save_statistics` (`--stats-cache`); the cache records the
+classifier's SHA-256 and is recomputed when it does not match. Prints a
+table and writes JSON (default `zoo/MODEL/evaluation.json`).
+
+Usage:
+
+    KERAS_BACKEND=tensorflow python scripts/evaluate_zoo_model.py [--model dcgan_fashion_mnist]
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", default="dcgan_fashion_mnist", help="a zoo GAN name")
+    p.add_argument("--num", type=int, default=10000, help="generated samples")
+    p.add_argument("--num-real", type=int, default=10000, help="training images for the floor")
+    p.add_argument("--seed", type=int, default=0, help="latent seed and training-subset seed")
+    p.add_argument("--batch-size", type=int, default=500, help="generation/extraction batch")
+    p.add_argument("--splits", type=int, default=10, help="Inception Score splits")
+    p.add_argument("--kid-subsets", type=int, default=100)
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--pr-k", type=int, default=3, help="precision/recall neighbourhood size")
+    p.add_argument(
+        "--stats-cache",
+        default=os.path.join("runs", "metrics_cache", "fashion_mnist_test_classifier_stats.npz"),
+        help="FID statistics of the test images (.npz), read if valid, else written",
+    )
+    p.add_argument("--out", default=None, help="JSON path; default zoo/MODEL/evaluation.json")
+    return p.parse_args(argv)
+
+
+def reference_statistics(path, features, classifier_sha256):
+    """(mu, sigma) of the test features, from the cache when it matches."""
+    from kerasgan import metrics
+
+    if path and os.path.exists(path):
+        mu, sigma, meta = metrics.load_statistics(path, with_meta=True)
+        if meta.get("classifier_sha256") == classifier_sha256 and meta.get("n") == len(features):
+            return mu, sigma, "cache"
+    mu, sigma = metrics.feature_statistics(features)
+    if path:
+        metrics.save_statistics(
+            path, mu, sigma, dataset="fashion_mnist", split="test", n=len(features),
+            extractor="fashion_mnist_classifier", classifier_sha256=classifier_sha256,
+        )
+    return mu, sigma, "computed"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.time()
+    import keras
+
+    import kerasgan
+    from kerasgan import metrics
+    from kerasgan import zoo
+    from kerasgan.extractors.fashion_mnist_classifier import ZOO_NAME as CLASSIFIER
+    from kerasgan.extractors.fashion_mnist_classifier import FashionMNISTFeatureExtractor
+    from kerasgan.utils.files import write_json_atomic
+
+    timings = {}
+    t = time.time()
+    model = zoo.load(args.model)
+    samples = model.generate(args.num, seed=args.seed, batch_size=args.batch_size)
+    timings["generate"] = time.time() - t
+    print(f"{args.model}: generated {len(samples)} samples in {timings['generate']:.1f} s", flush=True)
+
+    t = time.time()
+    extractor = FashionMNISTFeatureExtractor(batch_size=args.batch_size)
+    test = kerasgan.data.load_fashion_mnist("test")
+    train = kerasgan.data.load_fashion_mnist("train")
+    subset = np.random.default_rng(args.seed).choice(len(train), args.num_real, replace=False)
+    train = train[np.sort(subset)]
+    fake_f, fake_logits = extractor.features_and_logits(samples)
+    test_f, test_logits = extractor.features_and_logits(test)
+    train_f = extractor.features(train)
+    timings["features"] = time.time() - t
+    print(f"features of {len(samples)} + {len(test)} + {len(train)} images in "
+          f"{timings['features']:.1f} s", flush=True)
+
+    t = time.time()
+    classifier_sha = zoo.entry(CLASSIFIER)["sha256"]
+    mu, sigma, source = reference_statistics(args.stats_cache, test_f, classifier_sha)
+
+    def fid(features):
+        return metrics.frechet_distance(mu, sigma, *metrics.feature_statistics(features))
+
+    def softmax(z):
+        z = z.astype("float64")
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def kid(features):
+        mean, std = metrics.kernel_inception_distance(
+            test_f, features, num_subsets=args.kid_subsets,
+            subset_size=args.kid_subset_size, seed=args.seed,
+        )
+        return {"mean": mean, "std": std}
+
+    results = {
+        "generated": {
+            "fid": fid(fake_f),
+            "inception_score": dict(zip(("mean", "std"), metrics.inception_score(
+                softmax(fake_logits), splits=args.splits))),
+            "kid": kid(fake_f),
+            **metrics.precision_recall(test_f, fake_f, k=args.pr_k),
+        },
+        "real_floor": {
+            "fid": fid(train_f),
+            "inception_score": dict(zip(("mean", "std"), metrics.inception_score(
+                softmax(test_logits), splits=args.splits))),
+            "kid": kid(train_f),
+            **metrics.precision_recall(test_f, train_f, k=args.pr_k),
+        },
+    }
+    # How the classifier sees the samples: share of each predicted class.
+    predicted = np.bincount(np.argmax(fake_logits, axis=1), minlength=10) / len(fake_logits)
+    timings["metrics"] = time.time() - t
+    seconds = time.time() - start
+
+    g, r = results["generated"], results["real_floor"]
+    table = [
+        ("FID vs test", f"{g['fid']:.3f}", f"{r['fid']:.3f}"),
+        (f"IS ({args.splits} splits)",
+         f"{g['inception_score']['mean']:.3f} ± {g['inception_score']['std']:.3f}",
+         f"{r['inception_score']['mean']:.3f} ± {r['inception_score']['std']:.3f}"),
+        ("KID vs test (x1e3)",
+         f"{1e3 * g['kid']['mean']:.3f} ± {1e3 * g['kid']['std']:.3f}",
+         f"{1e3 * r['kid']['mean']:.3f} ± {1e3 * r['kid']['std']:.3f}"),
+        (f"precision (k={args.pr_k})", f"{g['precision']:.4f}", f"{r['precision']:.4f}"),
+        (f"recall (k={args.pr_k})", f"{g['recall']:.4f}", f"{r['recall']:.4f}"),
+    ]
+    head = ("metric", f"{args.model} ({args.num} samples)",
+            f"real floor ({args.num_real} train vs test)")
+    widths = [max(len(row[i]) for row in [head, *table]) for i in range(3)]
+    for row in [head, tuple("-" * w for w in widths), *table]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    print("(IS of the real floor: the 10,000 test images)")
+    print(f"{seconds:.1f} s in all ({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())})")
+
+    command = "KERAS_BACKEND={} python scripts/evaluate_zoo_model.py {}".format(
+        keras.backend.backend(), " ".join(sys.argv[1:] if argv is None else argv)
+    ).strip()
+    record = {
+        "model": args.model,
+        "model_sha256": zoo.entry(args.model)["sha256"],
+        "extractor": CLASSIFIER,
+        "extractor_sha256": classifier_sha,
+        "command": command,
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "num_generated": args.num,
+        "latent_seed": args.seed,
+        "reference": "fashion_mnist test split (10,000 images)",
+        "real_floor_description": f"{args.num_real} fashion_mnist training images (random subset, seed "
+        f"{args.seed}) vs the test split; its inception_score is of the test images",
+        "settings": {"is_splits": args.splits, "kid_num_subsets": args.kid_subsets,
+                     "kid_subset_size": args.kid_subset_size, "pr_k": args.pr_k},
+        "reference_statistics": {"path": args.stats_cache, "source": source},
+        **results,
+        "generated_class_shares": {
+            name: float(s) for name, s in zip(kerasgan.data.FASHION_MNIST_CLASSES, predicted)
+        },
+        "seconds": round(seconds, 1),
+        "timings": {k: round(v, 1) for k, v in timings.items()},
+    }
+    out = args.out or os.path.join(zoo.zoo_dir(), args.model, "evaluation.json")
+    write_json_atomic(record, out)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
