@@ -12,3 +12,8 @@ from kerasgan.extractors.fid_inception import default_weights_path  # noqa: F401
 from kerasgan.extractors.fid_inception import fid_inception_v3  # noqa: F401
 from kerasgan.extractors.fid_inception import load_pytorch_state_dict  # noqa: F401
 from kerasgan.extractors.fid_inception import resolve_weights_path  # noqa: F401
+from kerasgan.extractors.fashion_mnist_classifier import (  # noqa: F401
+    FashionMNISTFeatureExtractor,
+    fashion_mnist_classifier,
+)
+from kerasgan.extractors.registry import get  # noqa: F401
