@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
 import time
 
@@ -45,12 +44,6 @@ def parse_args(argv=None):
     p.add_argument("--limit", type=int, default=None, help="train on this many images (smoke tests)")
     p.add_argument("--zoo-dir", default=None, help="default: kerasgan.zoo.zoo_dir()")
     p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
-    p.add_argument(
-        "--checkpoint-dir",
-        default=os.path.join("runs", "fashion_mnist_classifier_checkpoint"),
-        help="saved after every epoch; rerunning the same command resumes from it "
-        "(deleted after publishing); '' for none",
-    )
     return p.parse_args(argv)
 
 
@@ -92,41 +85,16 @@ def main(argv=None):
     print(f"backend {keras.backend.backend()}: {len(x_train)} train, {len(x_val)} validation, "
           f"{len(test_images)} test images", flush=True)
 
-    # A checkpoint after every epoch: the same command resumes an interrupted run.
-    ckpt = args.checkpoint_dir
-    run_args = {k: v for k, v in vars(args).items() if k not in ("zoo_dir", "no_publish")}
-    state_path = os.path.join(ckpt, "state.json") if ckpt else None
-    state = None
-    if state_path and os.path.exists(state_path):
-        with open(state_path) as f:
-            state = json.load(f)
-        if state["args"] != run_args:
-            raise SystemExit(
-                f"{ckpt} holds a run with other arguments ({state['args']}); delete it or "
-                "pass another --checkpoint-dir."
-            )
-    if state:
-        model = keras.saving.load_model(os.path.join(ckpt, "model.keras"))
-        best_model = fashion_mnist_classifier()
-        best_model.load_weights(os.path.join(ckpt, "best.weights.h5"))
-        history, best, best_epoch = state["history"], state["best"], state["best_epoch"]
-        best_weights = best_model.get_weights()
-        rng.bit_generator.state = state["rng"]
-        previous_seconds, resumed = state["seconds"], state["resumed_after_epochs"]
-        resumed.append(len(history))
-        print(f"resuming after epoch {len(history)} from {ckpt}", flush=True)
-    else:
-        model = fashion_mnist_classifier()
-        steps = -(-len(x_train) // args.batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps)
-        model.compile(
-            optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
-        history, best, best_weights, best_epoch = [], -1.0, None, None
-        previous_seconds, resumed = 0.0, []
-    for epoch in range(len(history), args.epochs):
+    model = fashion_mnist_classifier()
+    steps = -(-len(x_train) // args.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    history, best, best_weights = [], -1.0, None
+    for epoch in range(args.epochs):
         t = time.time()
         x = augment(x_train, rng) if args.augment == "flip-shift" else x_train
         logs = model.fit(
@@ -146,19 +114,6 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         if val_acc > best:
             best, best_weights, best_epoch = val_acc, model.get_weights(), epoch + 1
-            if ckpt:
-                bare = fashion_mnist_classifier()
-                bare.set_weights(best_weights)
-                save_model_atomic(bare, os.path.join(ckpt, "best.weights.h5"))
-        if ckpt:
-            save_model_atomic(model, os.path.join(ckpt, "model.keras"))
-            write_json_atomic(
-                {"args": run_args, "history": history, "best": float(best),
-                 "best_epoch": best_epoch, "rng": rng.bit_generator.state,
-                 "seconds": previous_seconds + time.time() - start,
-                 "resumed_after_epochs": resumed},
-                state_path,
-            )
     model.set_weights(best_weights)
     test_loss, test_acc = model.evaluate(test_images, test_labels, batch_size=1000, verbose=0)
     predictions = np.argmax(model.predict(test_images, batch_size=1000, verbose=0), axis=1)
@@ -166,7 +121,7 @@ def main(argv=None):
         name: float(np.mean(predictions[test_labels == k] == k))
         for k, name in enumerate(kerasgan.data.FASHION_MNIST_CLASSES)
     }
-    seconds = previous_seconds + time.time() - start
+    seconds = time.time() - start
     print(f"best epoch {best_epoch} (validation accuracy {best:.4f}); test accuracy "
           f"{test_acc:.4f}, test loss {test_loss:.4f}; {seconds:.0f} s in all", flush=True)
     if args.no_publish:
@@ -176,10 +131,7 @@ def main(argv=None):
     target = os.path.join(directory, ZOO_NAME)
     os.makedirs(target, exist_ok=True)
     weights = os.path.join(target, "model.weights.h5")
-    # The network's weights only: an uncompiled copy carries no optimizer state.
-    bare = fashion_mnist_classifier()
-    bare.set_weights(model.get_weights())
-    save_model_atomic(bare, weights)
+    save_model_atomic(model, weights)
     command = "KERAS_BACKEND={} python scripts/train_fashion_mnist_classifier.py {}".format(
         keras.backend.backend(), " ".join(sys.argv[1:] if argv is None else argv)
     ).strip()
@@ -198,7 +150,6 @@ def main(argv=None):
         "test_loss": float(test_loss),
         "test_accuracy_per_class": per_class,
         "seconds": round(seconds, 1),
-        "resumed_after_epochs": resumed,
         "history": history,
     }
     write_json_atomic(record, os.path.join(target, "training.json"))
@@ -216,8 +167,6 @@ def main(argv=None):
         "card": f"{ZOO_NAME}/README.md",
     }
     write_json_atomic(dict(sorted(entries.items())), os.path.join(directory, "registry.json"))
-    if ckpt:
-        shutil.rmtree(ckpt)
     print(f"published {ZOO_NAME}: {weights} ({os.path.getsize(weights)} bytes, "
           f"sha256 {entries[ZOO_NAME]['sha256'][:12]}...)")
     return 0
@@ -231,13 +180,6 @@ def card_text(r):
     )
     classes = " | ".join(f"{name} {acc:.3f}" for name, acc in r["test_accuracy_per_class"].items())
     a = r["args"]
-    resumed = ""
-    if r["resumed_after_epochs"]:
-        resumed = (
-            "; the process was interrupted and the same command resumed it from its "
-            "checkpoint after epoch(s) " + ", ".join(map(str, r["resumed_after_epochs"]))
-            + ", the time of the lost partial epochs not counted"
-        )
     augment = "none" if a["augment"] == "none" else "random horizontal flips and shifts of up to 2 pixels"
     return f"""# {ZOO_NAME}
 
@@ -262,14 +204,13 @@ probs = extractor.probabilities(images)     # (N, 10)
 | command | `{r['command']}` |
 | backend | {r['backend']} (Keras {r['keras']}) |
 | machine | {r['machine']}, shared with other jobs while training |
-| wall time | {r['seconds']:.0f} s (data loading, training, validation and test{resumed}) |
+| wall time | {r['seconds']:.0f} s (data loading, training, validation and test) |
 | training | AdamW (lr {a['lr']:g}, cosine decay to 0, weight decay {a['weight_decay']:g}), batch {a['batch_size']}, {a['epochs']} epochs, dropout 0.3 before the logits, seed {a['seed']}; augmentation: {augment} |
 
-Architecture: 28x28x1 → conv3x3 32 → pool → 2 × conv3x3 64 → pool → 2 ×
-conv3x3 128 → pool → 3x3x128 → dense 128 (`features`) → dropout 0.3 → dense
-10 (`logits`); every convolution and the dense 128 are followed by
-BatchNorm and ReLU. The published file holds the network's weights only (no
-optimizer state).
+Architecture: 28x28x1 → conv3x3 32 → pool → conv3x3 64 → pool → conv3x3
+128 → pool → 3x3x128 → dense 128 (`features`) → dropout → dense 10
+(`logits`); every convolution and the dense 128 are followed by BatchNorm
+and ReLU.
 
 Test accuracy per class: {classes}
 
