@@ -1,6 +1,6 @@
 """Trains the Fashion-MNIST classifier of the GAN metrics and publishes it to the zoo.
 
-`kerasgan.extractors.fashion_mnist_classifier.fashion_mnist_classifier()` is
+`kerasgan.extractors.fashion_mnist_classifier.fashion_mnist_classifier(blocks=...)` is
 trained on the 60,000 training images less a validation split (the last
 `--val-size` images of a seeded permutation), which picks the epoch whose
 weights are kept; the 10,000 test images are used once, at the end, for the
@@ -10,15 +10,21 @@ Writes `zoo/fashion_mnist_classifier/` (`model.weights.h5`, `README.md`,
 `training.json`) and the registry entry with the weights' SHA-256 in
 `zoo/registry.json`.
 
-Usage (any backend; TensorFlow was the fastest on a 2-core CPU):
+An interrupted run (the process killed) is resumed by rerunning the same
+command: a checkpoint is saved after every epoch (`--checkpoint-dir`).
 
-    KERAS_BACKEND=tensorflow python scripts/train_fashion_mnist_classifier.py
+Usage (any backend; TensorFlow was the fastest on a 2-core CPU), e.g. the
+published classifier's command as recorded in its card:
+
+    KERAS_BACKEND=tensorflow python scripts/train_fashion_mnist_classifier.py \
+        --epochs 20 --augment flip-shift --blocks 32x1,64x2,128x2
 """
 
 import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -40,10 +46,21 @@ def parse_args(argv=None):
         default="none",
         help="flip-shift: random horizontal flips and shifts of up to 2 pixels",
     )
+    p.add_argument(
+        "--blocks",
+        default="32x1,64x1,128x1",
+        help="FILTERSxCONVS per block (the builder's `blocks`), e.g. 32x1,64x2,128x2",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="train on this many images (smoke tests)")
     p.add_argument("--zoo-dir", default=None, help="default: kerasgan.zoo.zoo_dir()")
     p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
+    p.add_argument(
+        "--checkpoint-dir",
+        default=os.path.join("runs", "fashion_mnist_classifier_checkpoint"),
+        help="saved after every epoch; rerunning the same command resumes from it "
+        "(deleted after publishing); '' for none",
+    )
     return p.parse_args(argv)
 
 
@@ -61,13 +78,25 @@ def augment(images, rng, max_shift=2):
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
+def parse_blocks(text):
+    try:
+        blocks = tuple(tuple(int(v) for v in b.split("x")) for b in text.split(","))
+    except ValueError:
+        blocks = ()
+    if not blocks or any(len(b) != 2 or min(b) < 1 for b in blocks):
+        raise SystemExit(f"--blocks must look like 32x1,64x2,128x2; got {text!r}.")
+    return blocks
+
+
 def main(argv=None):
     args = parse_args(argv)
+    blocks = parse_blocks(args.blocks)
     start = time.time()
     import keras
 
     import kerasgan
     from kerasgan import zoo
+    from kerasgan.extractors.fashion_mnist_classifier import DEFAULT_BLOCKS
     from kerasgan.extractors.fashion_mnist_classifier import fashion_mnist_classifier
     from kerasgan.utils.files import save_model_atomic
     from kerasgan.utils.files import write_json_atomic
@@ -85,16 +114,41 @@ def main(argv=None):
     print(f"backend {keras.backend.backend()}: {len(x_train)} train, {len(x_val)} validation, "
           f"{len(test_images)} test images", flush=True)
 
-    model = fashion_mnist_classifier()
-    steps = -(-len(x_train) // args.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps)
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    history, best, best_weights = [], -1.0, None
-    for epoch in range(args.epochs):
+    # A checkpoint after every epoch: the same command resumes an interrupted run.
+    ckpt = args.checkpoint_dir
+    run_args = {k: v for k, v in vars(args).items() if k not in ("zoo_dir", "no_publish")}
+    state_path = os.path.join(ckpt, "state.json") if ckpt else None
+    state = None
+    if state_path and os.path.exists(state_path):
+        with open(state_path) as f:
+            state = json.load(f)
+        if state["args"] != run_args:
+            raise SystemExit(
+                f"{ckpt} holds a run with other arguments ({state['args']}); delete it or "
+                "pass another --checkpoint-dir."
+            )
+    if state:
+        model = keras.saving.load_model(os.path.join(ckpt, "model.keras"))
+        best_model = fashion_mnist_classifier(blocks=blocks)
+        best_model.load_weights(os.path.join(ckpt, "best.weights.h5"))
+        history, best, best_epoch = state["history"], state["best"], state["best_epoch"]
+        best_weights = best_model.get_weights()
+        rng.bit_generator.state = state["rng"]
+        previous_seconds, resumed = state["seconds"], state["resumed_after_epochs"]
+        resumed.append(len(history))
+        print(f"resuming after epoch {len(history)} from {ckpt}", flush=True)
+    else:
+        model = fashion_mnist_classifier(blocks=blocks)
+        steps = -(-len(x_train) // args.batch_size)
+        schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps)
+        model.compile(
+            optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        history, best, best_weights, best_epoch = [], -1.0, None, None
+        previous_seconds, resumed = 0.0, []
+    for epoch in range(len(history), args.epochs):
         t = time.time()
         x = augment(x_train, rng) if args.augment == "flip-shift" else x_train
         logs = model.fit(
@@ -114,6 +168,19 @@ def main(argv=None):
         print(json.dumps(row), flush=True)
         if val_acc > best:
             best, best_weights, best_epoch = val_acc, model.get_weights(), epoch + 1
+            if ckpt:
+                bare = fashion_mnist_classifier(blocks=blocks)
+                bare.set_weights(best_weights)
+                save_model_atomic(bare, os.path.join(ckpt, "best.weights.h5"))
+        if ckpt:
+            save_model_atomic(model, os.path.join(ckpt, "model.keras"))
+            write_json_atomic(
+                {"args": run_args, "history": history, "best": float(best),
+                 "best_epoch": best_epoch, "rng": rng.bit_generator.state,
+                 "seconds": previous_seconds + time.time() - start,
+                 "resumed_after_epochs": resumed},
+                state_path,
+            )
     model.set_weights(best_weights)
     test_loss, test_acc = model.evaluate(test_images, test_labels, batch_size=1000, verbose=0)
     predictions = np.argmax(model.predict(test_images, batch_size=1000, verbose=0), axis=1)
@@ -121,7 +188,7 @@ def main(argv=None):
         name: float(np.mean(predictions[test_labels == k] == k))
         for k, name in enumerate(kerasgan.data.FASHION_MNIST_CLASSES)
     }
-    seconds = time.time() - start
+    seconds = previous_seconds + time.time() - start
     print(f"best epoch {best_epoch} (validation accuracy {best:.4f}); test accuracy "
           f"{test_acc:.4f}, test loss {test_loss:.4f}; {seconds:.0f} s in all", flush=True)
     if args.no_publish:
@@ -131,7 +198,10 @@ def main(argv=None):
     target = os.path.join(directory, ZOO_NAME)
     os.makedirs(target, exist_ok=True)
     weights = os.path.join(target, "model.weights.h5")
-    save_model_atomic(model, weights)
+    # The network's weights only: an uncompiled copy carries no optimizer state.
+    bare = fashion_mnist_classifier(blocks=blocks)
+    bare.set_weights(model.get_weights())
+    save_model_atomic(bare, weights)
     command = "KERAS_BACKEND={} python scripts/train_fashion_mnist_classifier.py {}".format(
         keras.backend.backend(), " ".join(sys.argv[1:] if argv is None else argv)
     ).strip()
@@ -143,6 +213,7 @@ def main(argv=None):
         "args": vars(args),
         "train_images": len(x_train),
         "validation_images": len(x_val),
+        "blocks": [list(b) for b in blocks],
         "parameters": int(model.count_params()),
         "best_epoch": best_epoch,
         "validation_accuracy": float(best),
@@ -150,6 +221,7 @@ def main(argv=None):
         "test_loss": float(test_loss),
         "test_accuracy_per_class": per_class,
         "seconds": round(seconds, 1),
+        "resumed_after_epochs": resumed,
         "history": history,
     }
     write_json_atomic(record, os.path.join(target, "training.json"))
@@ -161,12 +233,14 @@ def main(argv=None):
         f"test accuracy {test_acc:.4f}",
         "kind": "feature_extractor",
         "builder": "kerasgan.extractors.fashion_mnist_classifier.fashion_mnist_classifier",
-        "config": {},
+        "config": {} if blocks == DEFAULT_BLOCKS else {"blocks": [list(b) for b in blocks]},
         "weights": f"{ZOO_NAME}/model.weights.h5",
         "sha256": zoo.sha256(weights),
         "card": f"{ZOO_NAME}/README.md",
     }
     write_json_atomic(dict(sorted(entries.items())), os.path.join(directory, "registry.json"))
+    if ckpt:
+        shutil.rmtree(ckpt)
     print(f"published {ZOO_NAME}: {weights} ({os.path.getsize(weights)} bytes, "
           f"sha256 {entries[ZOO_NAME]['sha256'][:12]}...)")
     return 0
@@ -180,6 +254,16 @@ def card_text(r):
     )
     classes = " | ".join(f"{name} {acc:.3f}" for name, acc in r["test_accuracy_per_class"].items())
     a = r["args"]
+    arch = " → ".join(
+        ("" if n == 1 else f"{n} × ") + f"conv3x3 {f} → pool" for f, n in r["blocks"]
+    )
+    resumed = ""
+    if r["resumed_after_epochs"]:
+        resumed = (
+            "; the process was interrupted and the same command resumed it from its "
+            "checkpoint after epoch(s) " + ", ".join(map(str, r["resumed_after_epochs"]))
+            + ", the time of the lost partial epochs not counted"
+        )
     augment = "none" if a["augment"] == "none" else "random horizontal flips and shifts of up to 2 pixels"
     return f"""# {ZOO_NAME}
 
@@ -197,20 +281,22 @@ probs = extractor.probabilities(images)     # (N, 10)
 
 | | |
 |---|---|
-| model | `kerasgan.extractors.fashion_mnist_classifier.fashion_mnist_classifier()`, {r['parameters']:,} parameters |
+| model | `kerasgan.extractors.fashion_mnist_classifier.fashion_mnist_classifier(blocks=...)`, {r['parameters']:,} parameters |
 | data | Fashion-MNIST: {r['train_images']:,} training images, {r['validation_images']:,} held out from the training split for validation (epoch selection), the 10,000 test images for the accuracy below |
 | **test accuracy** | **{r['test_accuracy']:.4f}** (10,000 test images; test loss {r['test_loss']:.4f}) |
 | validation accuracy | {r['validation_accuracy']:.4f} (epoch {r['best_epoch']} of {a['epochs']}, the best; its weights are published) |
 | command | `{r['command']}` |
 | backend | {r['backend']} (Keras {r['keras']}) |
 | machine | {r['machine']}, shared with other jobs while training |
-| wall time | {r['seconds']:.0f} s (data loading, training, validation and test) |
+| wall time | {r['seconds']:.0f} s (data loading, training, validation and test{resumed}) |
 | training | AdamW (lr {a['lr']:g}, cosine decay to 0, weight decay {a['weight_decay']:g}), batch {a['batch_size']}, {a['epochs']} epochs, dropout 0.3 before the logits, seed {a['seed']}; augmentation: {augment} |
 
-Architecture: 28x28x1 → conv3x3 32 → pool → conv3x3 64 → pool → conv3x3
-128 → pool → 3x3x128 → dense 128 (`features`) → dropout → dense 10
-(`logits`); every convolution and the dense 128 are followed by BatchNorm
-and ReLU.
+Architecture (`blocks={tuple(tuple(b) for b in r['blocks'])}`, recorded in the
+registry entry's `config`): 28x28x1 → {arch} → 3x3 → flatten → dense 128
+(`features`) → dropout 0.3 → dense 10 (`logits`); every 3x3 convolution and
+the dense 128 are followed by BatchNorm and ReLU, every block by a 2x2
+max-pool. The published file holds the network's weights only (no optimizer
+state).
 
 Test accuracy per class: {classes}
 

@@ -106,6 +106,21 @@ def test_zoo_weights_are_hash_verified(tmp_path, monkeypatch):
         FashionMNISTFeatureExtractor()
 
 
+def test_blocks_set_the_architecture_and_the_zoo_entry_records_it():
+    model = fashion_mnist_classifier(
+        blocks=((8, 1), (16, 2)), features_dim=32, kernel_initializer=NumpyNormal()
+    )
+    assert [l.name for l in model.layers if isinstance(l, keras.layers.Conv2D)] == [
+        "block1_conv1", "block2_conv1", "block2_conv2"]
+    assert model.get_layer("features").output.shape[-1] == 32
+    assert model.get_layer("flatten").output.shape[-1] == 7 * 7 * 16
+    # weights="zoo" builds the architecture of the zoo entry's config.
+    config = zoo.entry(ZOO_NAME).get("config", {})
+    expected = fashion_mnist_classifier(**config, kernel_initializer=NumpyNormal())
+    published = fashion_mnist_classifier(weights="zoo")
+    assert [v.shape for v in published.weights] == [v.shape for v in expected.weights]
+
+
 def test_missing_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="classifier weights not found"):
         fashion_mnist_classifier(weights=str(tmp_path / "none.weights.h5"))

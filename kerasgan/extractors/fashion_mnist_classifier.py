@@ -36,10 +36,13 @@ NUM_FEATURES = 128
 NUM_CLASSES = 10
 FEATURE_LAYER = "features"
 LOGITS_LAYER = "logits"
+#: (filters, 3x3 convolutions) per block; each block ends with a 2x2 max-pool.
+DEFAULT_BLOCKS = ((32, 1), (64, 1), (128, 1))
 
 
 def fashion_mnist_classifier(
     weights=None,
+    blocks=DEFAULT_BLOCKS,
     dropout=0.3,
     features_dim=NUM_FEATURES,
     kernel_initializer="glorot_uniform",
@@ -47,15 +50,20 @@ def fashion_mnist_classifier(
 ):
     """A VGG-style CNN for 28x28x1 Fashion-MNIST images in [-1, 1].
 
-    28x28x1 -> conv3x3 32 -> pool -> 14x14 -> conv3x3 64 -> pool -> 7x7 ->
-    conv3x3 128 -> pool -> 3x3x128 -> flatten -> dense `features_dim` (the
-    layer named `features`: BatchNorm + ReLU output) -> dropout -> dense 10
-    (`logits`). Every convolution is followed by BatchNorm and ReLU. About
-    242k parameters (1 MB of float32).
+    With the default `blocks`: 28x28x1 -> conv3x3 32 -> pool -> 14x14 ->
+    conv3x3 64 -> pool -> 7x7 -> conv3x3 128 -> pool -> 3x3x128 -> flatten ->
+    dense `features_dim` (the layer named `features`: BatchNorm + ReLU
+    output) -> dropout -> dense 10 (`logits`). Every convolution is followed
+    by BatchNorm and ReLU. About 242k parameters (1 MB of float32);
+    `blocks=((32, 1), (64, 2), (128, 2))` has 426k.
 
     Args:
         weights: None (random initialization), "zoo" (the published weights,
-            hash-verified) or a path to a `.weights.h5` file.
+            hash-verified, with the architecture recorded in their zoo entry's
+            `config`, which then replaces `blocks`, `dropout` and
+            `features_dim`) or a path to a `.weights.h5` file.
+        blocks: `(filters, number of 3x3 convolutions)` per block; each block
+            ends with a 2x2 max-pool.
         dropout: rate of the dropout before the logits (training only).
         features_dim: width of the feature layer.
         kernel_initializer: of the convolutions and dense layers when
@@ -68,6 +76,11 @@ def fashion_mnist_classifier(
         `(N, 10)` logits. `model.get_layer("features").output` is the
         `(N, features_dim)` penultimate representation.
     """
+    if isinstance(weights, str) and weights == "zoo":
+        config = zoo_config()
+        blocks = config.get("blocks", DEFAULT_BLOCKS)
+        dropout = config.get("dropout", dropout)
+        features_dim = config.get("features_dim", features_dim)
     if weights is not None:
         zeros = NumpyZeros()
         kernel = {"kernel_initializer": zeros}
@@ -80,12 +93,14 @@ def fashion_mnist_classifier(
         kernel, bias, bn = {"kernel_initializer": kernel_initializer}, {}, {}
     inputs = keras.Input(shape=INPUT_SHAPE, name="images")
     x = inputs
-    for block, filters in enumerate((32, 64, 128), start=1):
-        x = layers.Conv2D(
-            filters, 3, padding="same", use_bias=False, name=f"block{block}_conv1", **kernel
-        )(x)
-        x = layers.BatchNormalization(name=f"block{block}_bn1", **bn)(x)
-        x = layers.ReLU(name=f"block{block}_relu1")(x)
+    for block, (filters, convs) in enumerate(blocks, start=1):
+        for i in range(1, int(convs) + 1):
+            x = layers.Conv2D(
+                int(filters), 3, padding="same", use_bias=False, name=f"block{block}_conv{i}",
+                **kernel,
+            )(x)
+            x = layers.BatchNormalization(name=f"block{block}_bn{i}", **bn)(x)
+            x = layers.ReLU(name=f"block{block}_relu{i}")(x)
         x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(features_dim, use_bias=False, name="features_dense", **kernel)(x)
@@ -97,6 +112,13 @@ def fashion_mnist_classifier(
     if weights is not None:
         model.load_weights(resolve_weights_path(weights))
     return model
+
+
+def zoo_config():
+    """The architecture arguments recorded in the zoo entry (`{}`: the defaults)."""
+    from kerasgan import zoo
+
+    return dict(zoo.entry(ZOO_NAME).get("config", {}))
 
 
 def resolve_weights_path(weights="zoo"):
