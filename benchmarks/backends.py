@@ -1,34 +1,39 @@
-"""DCGAN-64 training throughput: kerasgan on each Keras backend vs plain PyTorch.
+"""Training throughput of kerasgan on each Keras backend against plain PyTorch.
+
+Models (``--models``): DCGAN-64 (64×64×3, nz 100, ngf = ndf = 64), DCGAN-28
+(28×28×1, the Fashion-MNIST size) and WGAN-GP-64 (the DCGAN-64 networks, a
+critic without batch norm, n_critic = 5, λ = 10: its double backward).
 
 Every configuration runs in its own subprocess (``KERAS_BACKEND`` is set
 before Keras is imported), one after the other, never in parallel:
 
-* ``torch-reference``: a plain PyTorch eager DCGAN-64 written like the classic
-  PyTorch DCGAN example (nz=100, ngf=ndf=64, nc=3, BCE, Adam(2e-4, 0.5, 0.999),
-  one D step on a real and a detached fake batch, one G step, batch 64, fresh
-  noise every iteration).  It runs at the start AND at the end of the run; the
-  ratios in the table divide by the median of those reference runs.
-* kerasgan ``DCGAN(image_shape=(64, 64, 3))`` compiled with ``compile()``
-  (defaults) and trained with ``fit`` on a fixed random array in [-1, 1]:
-  tensorflow (XLA, the default, and ``jit_compile=False``), jax (jit), torch
-  (eager), each with the default sub-pixel upsampling and with
-  ``upsampling="transpose"`` (plain ``keras.layers.Conv2DTranspose``).
+* ``torch-reference``: the same model written in plain PyTorch, eager, like
+  the classic PyTorch DCGAN example (BCE, Adam(2e-4, 0.5, 0.999), one D step
+  on a real and a detached fake batch, one G step reusing that fake batch;
+  for WGAN-GP the paper's Algorithm 1 with ``torch.autograd.grad``). It runs
+  at the start AND at the end of each model's block; the ratios divide by
+  the median of those runs.
+* kerasgan (``DCGAN`` / ``WGANGP``, ``compile()`` defaults, ``fit`` on a fixed
+  random array in [-1, 1]) on tensorflow (XLA = kerasgan's default, and
+  without), jax (jit = default, and eager), torch (eager = default, and
+  ``torch.compile``), and with the ``mixed_bfloat16`` dtype policy.
 
 Per configuration: one warm-up epoch of ``--warmup`` iterations (its wall time,
-compilation included, is the "first epoch" column), then ``--repeats`` epochs
-of ``--iterations`` iterations, each iteration timed (time between consecutive
-``on_train_batch_end`` calls; the logs are synchronised every batch).  The
-table reports the median iteration time and 64 / median as images/s.  Timed
-iterations stop early once ``--time-cap`` seconds (``--slow-time-cap`` for the
-known-slow jax + Conv2DTranspose configuration) are spent and at least
-``--min-iterations`` iterations are timed.
+tracing/compilation included, is the "first epoch" column), then ``--repeats``
+epochs of ``--iterations`` iterations, each iteration timed (time between
+consecutive ``on_train_batch_end`` calls; the logs are synchronised every
+batch). One iteration = n_critic discriminator steps (each on its own real
+minibatch of 64) and one generator step; images/s counts the real images an
+iteration consumes (64 · n_critic) over the median iteration time.
 
 Usage::
 
-    .venv/bin/python benchmarks/dcgan64_backends.py                # full run, < 15 min on 2 cores
-    .venv/bin/python benchmarks/dcgan64_backends.py --quick        # just checks that all runs
-    .venv/bin/python benchmarks/dcgan64_backends.py --configs jax,torch --json out.json
-    .venv/bin/python benchmarks/dcgan64_backends.py --list-configs
+    .venv/bin/python benchmarks/backends.py                      # every model, default configs
+    .venv/bin/python benchmarks/backends.py --models dcgan64 --quick
+    .venv/bin/python benchmarks/backends.py --models dcgan64 --configs jax,torch --repeats 5
+    .venv/bin/python benchmarks/backends.py --profile            # + where the time goes (torch ops)
+    .venv/bin/python benchmarks/backends.py --gpu --json out.json  # on a GPU machine: jax and torch
+    .venv/bin/python benchmarks/backends.py --list-configs
 """
 
 import argparse
@@ -45,57 +50,133 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-RESULT_TAG = "@@DCGAN64_RESULT@@ "
-BATCH = 64
-IMAGE_SIZE = 64
+RESULT_TAG = "@@BACKENDS_RESULT@@ "
+MINIBATCH = 64
+NZ = 100
+WIDTH = 64
 REFERENCE = "torch-reference"
 
-# name -> settings.  `default`: part of a run without --configs.
-CONFIGS = {
-    REFERENCE: dict(kind="reference", backend="torch (plain)"),
-    "tensorflow-xla": dict(kind="kerasgan", backend="tensorflow", upsampling="subpixel", jit_compile=None),
-    "tensorflow-nojit": dict(kind="kerasgan", backend="tensorflow", upsampling="subpixel", jit_compile=False),
-    "jax": dict(kind="kerasgan", backend="jax", upsampling="subpixel", jit_compile=None),
-    "torch": dict(kind="kerasgan", backend="torch", upsampling="subpixel", jit_compile=None),
-    "tensorflow-xla-transpose": dict(kind="kerasgan", backend="tensorflow", upsampling="transpose", jit_compile=None),
-    "jax-transpose": dict(kind="kerasgan", backend="jax", upsampling="transpose", jit_compile=None, slow=True),
-    "torch-transpose": dict(kind="kerasgan", backend="torch", upsampling="transpose", jit_compile=None),
-    # Not in the default run (time budget); select with --configs.
-    "tensorflow-nojit-transpose": dict(
-        kind="kerasgan", backend="tensorflow", upsampling="transpose", jit_compile=False, default=False
-    ),
+MODELS = {
+    "dcgan64": dict(title="DCGAN-64", image=(64, 64, 3), critic_steps=1, gp=False,
+                    iterations=8, warmup=2),
+    "dcgan28": dict(title="DCGAN-28", image=(28, 28, 1), critic_steps=1, gp=False,
+                    iterations=16, warmup=2),
+    "wgangp64": dict(title="WGAN-GP-64 (n_critic 5, λ 10)", image=(64, 64, 3), critic_steps=5, gp=True,
+                     iterations=3, warmup=1),
 }
+
+# name -> settings. `default`: in a run without --configs; `models`: the
+# models it runs on by default (all when absent); `slow`: --slow-time-cap.
+CONFIGS = {
+    REFERENCE: dict(kind="reference", backend="torch"),
+    "tensorflow": dict(kind="kerasgan", backend="tensorflow", jit_compile=None),
+    "tensorflow-nojit": dict(kind="kerasgan", backend="tensorflow", jit_compile=False),
+    "jax": dict(kind="kerasgan", backend="jax", jit_compile=None),
+    "jax-nojit": dict(kind="kerasgan", backend="jax", jit_compile=False, slow=True),
+    "torch": dict(kind="kerasgan", backend="torch", jit_compile=None),
+    # Opt-in: torch.compile of kerasgan's step had not finished compiling
+    # DCGAN-28 after 8 minutes here (dynamo recompiles Keras's layer
+    # __setattr__ hook past its recompile limit).
+    "torch-compile": dict(kind="kerasgan", backend="torch", jit_compile=True, default=False),
+    "tensorflow-bf16": dict(kind="kerasgan", backend="tensorflow", jit_compile=None,
+                            dtype_policy="mixed_bfloat16", models=("dcgan64",)),
+    "jax-bf16": dict(kind="kerasgan", backend="jax", jit_compile=None,
+                     dtype_policy="mixed_bfloat16", models=("dcgan64",)),
+    "torch-bf16": dict(kind="kerasgan", backend="torch", jit_compile=None,
+                       dtype_policy="mixed_bfloat16", models=("dcgan64",), slow=True),
+    # The other upsampling form than the backend's "auto" (opt-in).
+    "tensorflow-subpixel": dict(kind="kerasgan", backend="tensorflow", jit_compile=None,
+                                upsampling="subpixel", default=False),
+    "jax-transpose": dict(kind="kerasgan", backend="jax", jit_compile=None,
+                          upsampling="transpose", default=False, slow=True),
+    "torch-subpixel": dict(kind="kerasgan", backend="torch", jit_compile=None,
+                           upsampling="subpixel", default=False),
+}
+GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
 
 def describe(name):
     c = CONFIGS[name]
     if c["kind"] == "reference":
-        return "plain PyTorch eager DCGAN-64 (classic example)"
-    jit = {None: "default", False: "jit_compile=False", True: "jit_compile=True"}[c["jit_compile"]]
-    if c["jit_compile"] is None:
-        jit = {"tensorflow": "XLA (default)", "jax": "jit (default)", "torch": "eager (default)"}[c["backend"]]
-    return f"kerasgan DCGAN, KERAS_BACKEND={c['backend']}, {jit}, upsampling={c['upsampling']!r}"
+        return "plain PyTorch, eager"
+    jit = {
+        (None, "tensorflow"): "XLA (default)", (None, "jax"): "jit (default)",
+        (None, "torch"): "eager (default)", (False, "tensorflow"): "tf.function, no XLA",
+        (False, "jax"): "eager (jit_compile=False)", (True, "torch"): "torch.compile (jit_compile=True)",
+    }[(c["jit_compile"], c["backend"])]
+    extra = ""
+    if c.get("dtype_policy"):
+        extra += f", dtype policy {c['dtype_policy']}"
+    if c.get("upsampling"):
+        extra += f", upsampling={c['upsampling']!r}"
+    return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
+
+
+def default_configs(model):
+    return [n for n, c in CONFIGS.items()
+            if n != REFERENCE and c.get("default", True) and model in c.get("models", MODELS)]
+
+
+def dcgan_forward_flops(image):
+    """FLOPs (2 × multiply-adds) of one image through kerasgan's DCGAN G and D.
+
+    Convolutions, transposed convolutions and dense layers; batch norm and
+    activations (elementwise) are not counted.
+    """
+    size, steps = image[0], 0
+    while size % 2 == 0 and size > 4 and size != 7:
+        size //= 2
+        steps += 1
+    c = WIDTH * 2 ** (steps - 1)
+    g = NZ * size * size * c  # project
+    h = size
+    for i in range(steps):
+        out = image[2] if i == steps - 1 else c // 2
+        g += h * h * c * 16 * out  # transposed conv: input pixels × k² × Cin × Cout
+        h, c = h * 2, out
+    d, h, cin = 0, image[0], image[2]
+    for i in range(steps):
+        h //= 2
+        cout = WIDTH * 2 ** i
+        d += h * h * cout * 16 * cin
+        cin = cout
+    d += h * h * cin  # logit
+    return 2 * g, 2 * d
+
+
+def dcgan_flops(image, critic_steps):
+    """FLOPs of one training iteration: (kerasgan's schedule, the reference's).
+
+    A backward costs two forwards (input and weight gradients), one where
+    only input gradients are needed. kerasgan: each D step = G forward + D
+    forward and backward on 2m images; the G step = G forward and backward +
+    D forward + D input gradient (D's weight gradients are not computed).
+    The reference's G step reuses the D step's fakes (no second G forward)
+    but computes D's weight gradients.
+    """
+    g, d = dcgan_forward_flops(image)
+    m = MINIBATCH
+    kerasgan = critic_steps * m * (g + 3 * 2 * d) + m * (3 * g + 2 * d)
+    reference = critic_steps * m * (g + 3 * 2 * d) + m * (2 * g + 3 * d)
+    return kerasgan, reference
 
 
 # =========================================================================
 # child side
 # =========================================================================
 def _peak_rss_mb():
-    # Linux: ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
 def _summary(times, first_epoch_s, spec, extra):
     median = statistics.median(times)
-    # Capped: the time cap cut short iterations that would otherwise have run.
     extra["capped"] = len(times) < spec["repeats"] * spec["iterations"]
     return {
         "iterations_timed": len(times),
         "iteration_ms": [round(t * 1000.0, 3) for t in times],
         "median_iteration_ms": median * 1000.0,
-        "images_per_s": spec["batch"] / median,
+        "images_per_s": spec["images_per_iteration"] / median,
         "first_epoch_s": first_epoch_s,
-        "warmup_iterations": spec["warmup"],
         "peak_rss_mb": _peak_rss_mb(),
         **extra,
     }
@@ -106,11 +187,8 @@ class _Budget:
 
     def __init__(self, cap, minimum):
         self.cap, self.minimum = cap, minimum
-        self.start = None
-        self.capped = False
-
-    def begin(self):
         self.start = time.perf_counter()
+        self.capped = False
 
     def exhausted(self, timed):
         if timed >= self.minimum and time.perf_counter() - self.start > self.cap:
@@ -118,16 +196,67 @@ class _Budget:
         return self.capped
 
 
-def run_reference(spec):
-    """Plain PyTorch eager DCGAN-64, written after the classic PyTorch example."""
+def _torch_profile(run, rows=12):
+    """Top operators by self CPU time over `run()` (torch.profiler)."""
+    import torch
+
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        run()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events) or 1.0
+    return [
+        {"op": e.key, "self_cpu_percent": round(100.0 * e.self_cpu_time_total / total, 1),
+         "calls": e.count}
+        for e in events[:rows]
+    ]
+
+
+def reference_networks(image):
+    """Plain torch G and D with the architecture of kerasgan's DCGAN nets."""
+    from torch import nn
+
+    size, steps = image[0], 0
+    while size % 2 == 0 and size > 4 and size != 7:
+        size //= 2
+        steps += 1
+    channels = WIDTH * 2 ** (steps - 1)
+    g = [nn.ConvTranspose2d(NZ, channels, size, 1, 0, bias=False)]  # 1x1 -> size x size
+    for i in range(steps):
+        out = image[2] if i == steps - 1 else channels // 2
+        g += [nn.BatchNorm2d(channels), nn.ReLU(True), nn.ConvTranspose2d(channels, out, 4, 2, 1, bias=False)]
+        channels = out
+    g.append(nn.Tanh())
+    return nn.Sequential(*g), steps, size
+
+
+def reference_discriminator(image, steps, size, batch_norm=True):
+    from torch import nn
+
+    d, cin = [], image[2]
+    for i in range(steps):
+        cout = WIDTH * 2 ** i
+        d.append(nn.Conv2d(cin, cout, 4, 2, 1, bias=False))
+        if i > 0 and batch_norm:
+            d.append(nn.BatchNorm2d(cout))
+        d.append(nn.LeakyReLU(0.2, inplace=True))
+        cin = cout
+    d.append(nn.Conv2d(cin, 1, size, 1, 0, bias=False))  # one logit
+    return nn.Sequential(*d)
+
+
+def run_reference(spec, model):
+    """The model in plain eager PyTorch, written after the classic example."""
     import numpy as np
     import torch
     from torch import nn
 
-    default_threads = torch.get_num_threads()
+    device = torch.device("cuda" if spec["gpu"] else "cpu")
+    extra = {"torch_default_threads": torch.get_num_threads(), "device": str(device)}
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(spec["seed"])
-    nz, ngf, ndf, nc = 100, 64, 64, 3
+    image = model["image"]
+    generator, steps, size = reference_networks(image)
+    discriminator = reference_discriminator(image, steps, size, batch_norm=not model["gp"])
 
     def init_weights(m):
         name = type(m).__name__
@@ -137,80 +266,68 @@ def run_reference(spec):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
-    def up(cin, cout):
-        return [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
-
-    def down(cin, cout, bn=True):
-        layers = [nn.Conv2d(cin, cout, 4, 2, 1, bias=False)]
-        if bn:
-            layers.append(nn.BatchNorm2d(cout))
-        return layers + [nn.LeakyReLU(0.2, inplace=True)]
-
-    generator = nn.Sequential(
-        nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),  # 1x1 -> 4x4x512
-        nn.BatchNorm2d(ngf * 8),
-        nn.ReLU(True),
-        *up(ngf * 8, ngf * 4),  # 8x8x256
-        *up(ngf * 4, ngf * 2),  # 16x16x128
-        *up(ngf * 2, ngf),  # 32x32x64
-        nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),  # 64x64x3
-        nn.Tanh(),
-    )
-    discriminator = nn.Sequential(
-        *down(nc, ndf, bn=False),  # 32x32x64
-        *down(ndf, ndf * 2),  # 16x16x128
-        *down(ndf * 2, ndf * 4),  # 8x8x256
-        *down(ndf * 4, ndf * 8),  # 4x4x512
-        nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),  # one logit
-    )
-    generator.apply(init_weights)
-    discriminator.apply(init_weights)
-    # Sigmoid + BCELoss of the classic example, in its numerically stable form.
-    criterion = nn.BCEWithLogitsLoss()
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-
-    batch = spec["batch"]
+    generator.apply(init_weights).to(device)
+    discriminator.apply(init_weights).to(device)
+    extra["parameters"] = sum(p.numel() for p in generator.parameters()) + sum(
+        p.numel() for p in discriminator.parameters())
+    if model["gp"]:
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-4, betas=(0.0, 0.9))
+        opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    else:
+        opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    criterion = nn.BCEWithLogitsLoss()  # Sigmoid + BCELoss, in its stable form
+    m, k = MINIBATCH, model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     rng = np.random.default_rng(spec["seed"])
     data = torch.from_numpy(
-        rng.uniform(-1.0, 1.0, (n_batches * batch, nc, IMAGE_SIZE, IMAGE_SIZE)).astype("float32")
-    )
-    real_label = torch.ones(batch)
-    fake_label = torch.zeros(batch)
-    generator.train()
-    discriminator.train()
+        rng.uniform(-1.0, 1.0, (n_batches * k * m, image[2], image[0], image[1])).astype("float32")
+    ).to(device)
+    real_label, fake_label = torch.ones(m, device=device), torch.zeros(m, device=device)
 
-    def iteration(i):
-        real = data[(i % n_batches) * batch : (i % n_batches + 1) * batch]
-        # (1) D: maximise log D(x) + log(1 - D(G(z)))
+    def dcgan_iteration(i):
+        real = data[(i % n_batches) * m : (i % n_batches + 1) * m]
         discriminator.zero_grad()
         err_real = criterion(discriminator(real).view(-1), real_label)
         err_real.backward()
-        noise = torch.randn(batch, nz, 1, 1)
-        fake = generator(noise)
+        fake = generator(torch.randn(m, NZ, 1, 1, device=device))
         err_fake = criterion(discriminator(fake.detach()).view(-1), fake_label)
         err_fake.backward()
         opt_d.step()
-        # (2) G: maximise log D(G(z))
         generator.zero_grad()
         err_g = criterion(discriminator(fake).view(-1), real_label)
         err_g.backward()
         opt_g.step()
-        return (err_real + err_fake).item(), err_g.item()  # as the example's logging
+        return (err_real + err_fake).item(), err_g.item()
 
+    def wgangp_iteration(i):
+        base = (i % n_batches) * k * m
+        for j in range(k):  # Gulrajani et al. (2017), Algorithm 1
+            real = data[base + j * m : base + (j + 1) * m]
+            fake = generator(torch.randn(m, NZ, 1, 1, device=device)).detach()
+            eps = torch.rand(m, 1, 1, 1, device=device)
+            mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
+            penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+            loss_d = discriminator(fake).mean() - discriminator(real).mean() + 10.0 * penalty
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+        opt_g.zero_grad()
+        loss_g = -discriminator(generator(torch.randn(m, NZ, 1, 1, device=device))).mean()
+        loss_g.backward()
+        opt_g.step()
+        return loss_d.item(), loss_g.item()
+
+    iteration = wgangp_iteration if model["gp"] else dcgan_iteration
     t0 = time.perf_counter()
     for i in range(spec["warmup"]):
         iteration(i)
     first_epoch_s = time.perf_counter() - t0
-
     budget = _Budget(spec["time_cap"], spec["min_iterations"])
-    budget.begin()
-    times, repeat_wall = [], []
+    times = []
     for _ in range(spec["repeats"]):
-        if budget.capped:
-            break
-        start = last = time.perf_counter()
+        last = time.perf_counter()
         for i in range(spec["iterations"]):
             iteration(i)
             now = time.perf_counter()
@@ -218,29 +335,23 @@ def run_reference(spec):
             last = now
             if budget.exhausted(len(times)):
                 break
-        repeat_wall.append((last - start, i + 1))
-    return _summary(
-        times,
-        first_epoch_s,
-        spec,
-        {
-            "repeat_images_per_s": [batch * n / w for w, n in repeat_wall],
-            "torch_threads": torch.get_num_threads(),
-            "torch_default_threads": default_threads,
-        },
-    )
+        if budget.capped:
+            break
+    if spec["profile"]:
+        extra["profile"] = _torch_profile(lambda: [iteration(i) for i in range(2)])
+    extra["torch_threads"] = torch.get_num_threads()
+    return _summary(times, first_epoch_s, spec, extra)
 
 
-def run_kerasgan(spec, config):
+def run_kerasgan(spec, model, config):
     import numpy as np
 
     extra = {}
     if config["backend"] == "torch":
         import torch
 
-        # The same thread count as the reference.
         extra["torch_default_threads"] = torch.get_num_threads()
-        torch.set_num_threads(os.cpu_count())
+        torch.set_num_threads(os.cpu_count())  # as many threads as the reference
         extra["torch_threads"] = torch.get_num_threads()
     t0 = time.perf_counter()
     import keras
@@ -248,9 +359,13 @@ def run_kerasgan(spec, config):
     if importlib.util.find_spec("kerasgan") is None:  # run from a source checkout
         sys.path.insert(0, ROOT)
     import kerasgan
+    from kerasgan.nets.dcgan import dcgan_discriminator
+    from kerasgan.nets.dcgan import dcgan_generator
 
     assert keras.backend.backend() == config["backend"], keras.backend.backend()
     extra["import_s"] = time.perf_counter() - t0
+    if config.get("dtype_policy"):
+        keras.config.set_dtype_policy(config["dtype_policy"])
     keras.utils.set_random_seed(spec["seed"])
 
     class IterationTimer(keras.callbacks.Callback):
@@ -259,7 +374,6 @@ def run_kerasgan(spec, config):
         def __init__(self, times, budget):
             super().__init__()
             self.times, self.budget = times, budget
-            self.last = None
 
         def on_epoch_begin(self, epoch, logs=None):
             self.last = time.perf_counter()
@@ -272,55 +386,68 @@ def run_kerasgan(spec, config):
                 self.model.stop_training = True
 
     t0 = time.perf_counter()
-    model = kerasgan.models.DCGAN(image_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), upsampling=config["upsampling"])
-    if config["jit_compile"] is None:
-        model.compile()
+    image, upsampling = model["image"], config.get("upsampling", "auto")
+    if model["gp"]:
+        generator = dcgan_generator(image, NZ, WIDTH, upsampling=upsampling)
+        critic = dcgan_discriminator(image, WIDTH, normalization=None)
+        gan = kerasgan.models.WGANGP(generator=generator, discriminator=critic)
     else:
-        model.compile(jit_compile=config["jit_compile"])
-    extra["build_s"] = time.perf_counter() - t0
-    extra["jit_compile"] = model.jit_compile
-    extra["parameters"] = int(model.count_params())
-
-    batch = spec["batch"]
+        gan = kerasgan.models.DCGAN(image_shape=image, latent_dim=NZ, upsampling=upsampling)
+    if config["jit_compile"] is None:
+        gan.compile()
+    else:
+        gan.compile(jit_compile=config["jit_compile"])
+    extra.update(build_s=time.perf_counter() - t0, jit_compile=gan.jit_compile,
+                 parameters=int(gan.count_params()), dtype_policy=keras.config.dtype_policy().name)
+    batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
-    rng = np.random.default_rng(spec["seed"])
-    x = rng.uniform(-1.0, 1.0, (n_batches * batch, IMAGE_SIZE, IMAGE_SIZE, 3)).astype("float32")
+    x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")
 
     def fit(n, callbacks):
-        return model.fit(x[: n * batch], batch_size=batch, epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
+        return gan.fit(x[: n * batch], batch_size=batch, epochs=1, shuffle=False, verbose=0,
+                       callbacks=callbacks)
 
-    warm = []
     t0 = time.perf_counter()
-    history = fit(spec["warmup"], [IterationTimer(warm, None)])
+    fit(spec["warmup"], [])
     first_epoch_s = time.perf_counter() - t0
-    extra["warmup_iteration_ms"] = [round(t * 1000.0, 3) for t in warm]
-
     budget = _Budget(spec["time_cap"], spec["min_iterations"])
-    budget.begin()
-    times, repeat_wall = [], []
+    times = []
     for _ in range(spec["repeats"]):
+        history = fit(spec["iterations"], [IterationTimer(times, budget)])
         if budget.capped:
             break
-        before = len(times)
-        t0 = time.perf_counter()
-        history = fit(spec["iterations"], [IterationTimer(times, budget)])
-        # fit() wall time, including per-fit overhead (data adapter, callbacks).
-        repeat_wall.append((time.perf_counter() - t0, len(times) - before))
-    extra["repeat_images_per_s"] = [batch * n / w for w, n in repeat_wall]
     extra["last_logs"] = {k: float(v[-1]) for k, v in history.history.items()}
+    if spec["profile"] and config["backend"] == "torch":
+        extra["profile"] = _torch_profile(lambda: fit(2, []))
     return _summary(times, first_epoch_s, spec, extra)
 
 
-def child_main(name, spec):
-    config = CONFIGS[name]
+def child_main(name, model_name, spec):
+    config, model = CONFIGS[name], MODELS[model_name]
     if config["kind"] == "reference":
-        result = run_reference(spec)
+        result = run_reference(spec, model)
     else:
         if os.environ.get("KERAS_BACKEND") != config["backend"]:
             raise SystemExit(f"{name}: KERAS_BACKEND must be {config['backend']!r} before keras is imported")
-        result = run_kerasgan(spec, config)
-    result.update(config=name, time_cap_s=spec["time_cap"], pid=os.getpid())
+        result = run_kerasgan(spec, model, config)
+    result.update(config=name, model=model_name, pid=os.getpid())
     print(RESULT_TAG + json.dumps(result), flush=True)
+
+
+def matmul_peak(gpu, size=2048, repeats=5):
+    """fp32 matmul GFLOP/s with torch on this machine (the roofline's ceiling)."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    device = "cuda" if gpu else "cpu"
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    times = []
+    for _ in range(repeats + 1):
+        t = time.perf_counter()
+        (a @ b).sum().item()
+        times.append(time.perf_counter() - t)
+    return 2.0 * size**3 / statistics.median(times[1:]) / 1e9
 
 
 # =========================================================================
@@ -335,36 +462,39 @@ def _version(*dists):
     return "not installed"
 
 
-def machine_info():
-    cpu = platform.processor() or "unknown"
+def machine_info(gpu):
+    cpu, flags = platform.processor() or "unknown", set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith("model name") and cpu in ("unknown", platform.processor()):
                     cpu = line.split(":", 1)[1].strip()
-                    break
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = os.cpu_count()
-    return {
+    info = {
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
-        "usable_cores": affinity,
+        # What bf16 needs to be fast on a CPU (AMX tiles or AVX-512 BF16).
+        "cpu_bf16": sorted(f for f in flags if f in ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f")),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": {
-            "torch": _version("torch"),
-            "jax": _version("jax"),
-            "jaxlib": _version("jaxlib"),
-            "tensorflow": _version("tensorflow", "tensorflow-cpu"),
-            "keras": _version("keras"),
-            "kerasgan": _version("kerasgan"),
-            "numpy": _version("numpy"),
+            name: _version(*dists) for name, dists in {
+                "torch": ("torch",), "jax": ("jax",), "jaxlib": ("jaxlib",),
+                "tensorflow": ("tensorflow", "tensorflow-cpu"), "keras": ("keras",),
+                "kerasgan": ("kerasgan",), "numpy": ("numpy",)}.items()
         },
     }
+    if gpu:
+        try:
+            info["gpu"] = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError) as error:
+            info["gpu"] = f"nvidia-smi failed: {error}"
+    return info
 
 
 def loadavg():
@@ -375,13 +505,12 @@ def loadavg():
         return "?"
 
 
-def run_child(name, spec, label, timeout):
-    config = CONFIGS[name]
+def run_child(args_list, env_backend, timeout):
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if config["kind"] == "kerasgan":
-        env["KERAS_BACKEND"] = config["backend"]
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--child-spec", json.dumps(spec)]
+    if env_backend:
+        env["KERAS_BACKEND"] = env_backend
+    cmd = [sys.executable, os.path.abspath(__file__)] + args_list
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
@@ -390,17 +519,14 @@ def run_child(name, spec, label, timeout):
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
         rc = f"timeout after {timeout} s"
-    wall = time.perf_counter() - t0
     result = None
     for line in out.splitlines():
         if line.startswith(RESULT_TAG):
             result = json.loads(line[len(RESULT_TAG):])
     if result is None:
         tail = "\n".join((err or out).strip().splitlines()[-15:])
-        result = {"config": name, "error": f"exit status {rc}", "stderr_tail": tail}
-    result["label"] = label
-    result["description"] = describe(name)
-    result["process_wall_s"] = wall
+        result = {"error": f"exit status {rc}", "stderr_tail": tail}
+    result["process_wall_s"] = time.perf_counter() - t0
     return result
 
 
@@ -408,153 +534,181 @@ def fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
 
-def table(results, reference_ips):
+def table(results, reference_ips, peak_gflops):
     head = ["config", "images/s (median)", "median iter ms", "first epoch (compile) s",
-            "peak RSS MB", "iters timed", f"vs {REFERENCE}"]
-    rows = []
+            "peak RSS MB", "GFLOP/s (% of matmul peak)", "iters timed", f"vs {REFERENCE}"]
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
     for r in results:
         if "error" in r:
-            rows.append([r["label"], "FAILED: " + r["error"], "", "", "", "", ""])
+            lines.append("| " + r["label"] + " | FAILED: " + r["error"] + " |" + " |" * (len(head) - 2))
             continue
         ratio = None if not reference_ips else r["images_per_s"] / reference_ips
-        iters = str(r["iterations_timed"]) + (" (capped)" if r.get("capped") else "")
-        rows.append([
-            r["label"],
-            fmt(r["images_per_s"], ".1f"),
-            fmt(r["median_iteration_ms"], ".0f"),
-            fmt(r["first_epoch_s"], ".1f"),
-            fmt(r["peak_rss_mb"], ".0f"),
-            iters,
+        gflops = r.get("gflop_per_iteration")
+        rate = "-"
+        if gflops:
+            achieved = gflops / (r["median_iteration_ms"] / 1000.0)
+            rate = f"{achieved:.0f}" + (f" ({100 * achieved / peak_gflops:.0f}%)" if peak_gflops else "")
+        row = [
+            r["label"], fmt(r["images_per_s"], ".1f"), fmt(r["median_iteration_ms"], ".0f"),
+            fmt(r["first_epoch_s"], ".1f"), fmt(r["peak_rss_mb"], ".0f"), rate,
+            str(r["iterations_timed"]) + (" (capped)" if r.get("capped") else ""),
             "-" if ratio is None else f"{ratio:.2f}x",
-        ])
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+        ]
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
+def profile_text(r):
+    rows = r.get("profile")
+    if not rows:
+        return ""
+    ops = "; ".join(f"{p['op']} {p['self_cpu_percent']}%" for p in rows[:8])
+    return f"- {r['label']}: {ops}"
+
+
 def parse(argv=None):
-    p = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Configurations (default run = all but those marked opt-in):\n"
-        + "\n".join(
-            f"  {n:28s} {describe(n)}{'' if c.get('default', True) else '  [opt-in]'}"
-            for n, c in CONFIGS.items()
-        ),
+    listing = "\n".join(
+        f"  {n:20s} {describe(n)}{'' if c.get('default', True) else '  [opt-in]'}"
+        + (f"  [default only for {', '.join(c['models'])}]" if "models" in c else "")
+        for n, c in CONFIGS.items()
     )
-    p.add_argument("--quick", action="store_true",
-                   help="few iterations (image size stays 64): only checks that every configuration runs")
-    p.add_argument("--iterations", type=int, help="timed iterations per repeat (default 8; --quick: 2)")
-    p.add_argument("--repeats", type=int, help="timed epochs per configuration (default 3; --quick: 1)")
-    p.add_argument("--warmup", type=int, help="iterations of the untimed first (compile) epoch (default 2; --quick: 1)")
-    p.add_argument("--configs", help="comma-separated configurations (see below); the reference always runs "
-                   "at the start and the end")
-    p.add_argument("--json", metavar="OUT", help="write machine info, settings and all results to OUT")
-    p.add_argument("--time-cap", type=float, default=120.0,
-                   help="seconds of timed iterations per configuration (default 120)")
-    p.add_argument("--slow-time-cap", type=float, default=30.0,
-                   help="the same for the known-slow configurations (jax-transpose; default 30)")
-    p.add_argument("--min-iterations", type=int, help="timed iterations always done before a time cap applies "
-                   "(default 3; --quick: 1)")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Configurations:\n" + listing)
+    p.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from {list(MODELS)}")
+    p.add_argument("--configs", help="comma-separated configurations (see below; default: each model's "
+                   "defaults); the reference always runs at the start and the end of each model")
+    p.add_argument("--quick", action="store_true", help="1 warm-up + 1 x 2 timed iterations: checks that all runs")
+    p.add_argument("--iterations", type=int, help="timed iterations per repeat (default: per model, 3 to 16)")
+    p.add_argument("--repeats", type=int, help="timed epochs per configuration (default 3)")
+    p.add_argument("--warmup", type=int, help="iterations of the untimed first (compile) epoch (default 1-2)")
+    p.add_argument("--time-cap", type=float, default=90.0, help="seconds of timed iterations per configuration")
+    p.add_argument("--slow-time-cap", type=float, default=30.0, help="the same for configs marked slow")
+    p.add_argument("--min-iterations", type=int, default=3, help="timed iterations done before a cap applies")
+    p.add_argument("--profile", action="store_true", help="also profile 2 iterations of the torch runs "
+                   "(top operators by self CPU time)")
+    p.add_argument("--gpu", action="store_true", help=f"GPU machine: configs {', '.join(GPU_CONFIGS)} and "
+                   "the reference on CUDA")
+    p.add_argument("--json", metavar="OUT", help="write machine, settings and every result to OUT")
     p.add_argument("--child-timeout", type=int, default=900, help="kill a configuration after this many seconds")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--list-configs", action="store_true", help="list the configurations and exit")
+    p.add_argument("--list-configs", action="store_true")
     p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--child-model", help=argparse.SUPPRESS)
     p.add_argument("--child-spec", help=argparse.SUPPRESS)
+    p.add_argument("--child-peak", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    quick = args.quick
-    if args.iterations is None:
-        args.iterations = 2 if quick else 8
-    if args.repeats is None:
-        args.repeats = 1 if quick else 3
-    if args.warmup is None:
-        args.warmup = 1 if quick else 2
-    if args.min_iterations is None:
-        args.min_iterations = 1 if quick else 3
-    for flag in ("iterations", "repeats", "warmup", "min_iterations"):
-        if getattr(args, flag) < 1:
-            p.error(f"--{flag.replace('_', '-')} must be >= 1")
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in args.models if m not in MODELS]
+    if unknown:
+        p.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     if args.configs:
         names = [n.strip() for n in args.configs.split(",") if n.strip()]
         unknown = [n for n in names if n not in CONFIGS]
         if unknown:
             p.error(f"unknown configuration(s) {unknown}; choose from {list(CONFIGS)}")
-        args.selected = [n for n in dict.fromkeys(names) if n != REFERENCE]
-    else:
-        args.selected = [n for n, c in CONFIGS.items() if n != REFERENCE and c.get("default", True)]
+        args.configs = [n for n in dict.fromkeys(names) if n != REFERENCE]
+    elif args.gpu:
+        args.configs = list(GPU_CONFIGS)
+    if args.quick:
+        args.iterations, args.repeats, args.warmup, args.min_iterations = 2, 1, 1, 1
+    for flag in ("iterations", "repeats", "warmup", "min_iterations"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            p.error(f"--{flag.replace('_', '-')} must be >= 1")
     return args
 
 
 def main(argv=None):
     args = parse(argv)
+    if args.child_peak:
+        print(RESULT_TAG + json.dumps({"gflops": matmul_peak(args.gpu)}), flush=True)
+        return 0
     if args.child:
-        child_main(args.child, json.loads(args.child_spec))
+        child_main(args.child, args.child_model, json.loads(args.child_spec))
         return 0
     if args.list_configs:
+        print(parse.__doc__ or "", end="")
         for n, c in CONFIGS.items():
-            print(f"{n:28s} {describe(n)}{'' if c.get('default', True) else '  [opt-in]'}")
+            print(f"{n:20s} {describe(n)}{'' if c.get('default', True) else '  [opt-in]'}")
         return 0
 
-    machine = machine_info()
+    machine = machine_info(args.gpu)
     v = machine["versions"]
-    print("# DCGAN-64 training throughput: kerasgan backends vs plain PyTorch\n")
-    print(f"- CPU: {machine['cpu']}, {machine['cpu_count']} logical cores ({machine['usable_cores']} usable)")
+    print("# kerasgan training throughput by backend, against plain PyTorch\n")
+    print(f"- CPU: {machine['cpu']}, {machine['cpu_count']} logical cores; bf16-relevant CPU flags: "
+          f"{', '.join(machine['cpu_bf16']) or 'none (no AVX-512, no AMX)'}")
+    if args.gpu:
+        print(f"- GPU: {machine.get('gpu')}")
     print(f"- Python {machine['python']}, torch {v['torch']}, jax {v['jax']} (jaxlib {v['jaxlib']}), "
           f"tensorflow {v['tensorflow']}, keras {v['keras']}, kerasgan {v['kerasgan']}, numpy {v['numpy']}")
-    print(f"- batch {BATCH}, {IMAGE_SIZE}x{IMAGE_SIZE}x3; warm-up epoch {args.warmup} iteration(s), then "
-          f"{args.repeats} x {args.iterations} timed iterations (time cap {args.time_cap:g} s, "
-          f"{args.slow_time_cap:g} s for slow configs){'; QUICK mode' if args.quick else ''}")
     print(f"- load average at start: {loadavg()}", flush=True)
+    peak = run_child(["--child-peak"] + (["--gpu"] if args.gpu else []), None, 300).get("gflops")
+    print(f"- fp32 matmul peak (torch, 2048^3, median of 5): {fmt(peak, '.0f')} GFLOP/s", flush=True)
 
-    plan = [(REFERENCE, f"{REFERENCE} (start)")] + [(n, n) for n in args.selected] + [(REFERENCE, f"{REFERENCE} (end)")]
-    results = []
     t_run = time.perf_counter()
-    for i, (name, label) in enumerate(plan, 1):
+    blocks = []
+    for model_name in args.models:
+        model = MODELS[model_name]
+        configs = args.configs or default_configs(model_name)
         spec = {
-            "batch": BATCH,
-            "iterations": args.iterations,
-            "repeats": args.repeats,
-            "warmup": args.warmup,
+            # A GPU iteration takes milliseconds: more of them for the medians.
+            "iterations": args.iterations or (50 if args.gpu else model["iterations"]),
+            "repeats": args.repeats or 3,
+            "warmup": args.warmup or (5 if args.gpu else model["warmup"]),
             "min_iterations": args.min_iterations,
-            "time_cap": args.slow_time_cap if CONFIGS[name].get("slow") else args.time_cap,
+            "images_per_iteration": MINIBATCH * model["critic_steps"],
+            "profile": args.profile,
+            "gpu": args.gpu,
             "seed": args.seed,
         }
-        print(f"[{i}/{len(plan)}] {label}: {describe(name)} ...", file=sys.stderr, flush=True)
-        r = run_child(name, spec, label, args.child_timeout)
-        results.append(r)
-        if "error" in r:
-            print(f"    FAILED ({r['error']}):\n{r['stderr_tail']}", file=sys.stderr, flush=True)
-        else:
-            print(f"    {r['images_per_s']:.1f} images/s, median {r['median_iteration_ms']:.0f} ms/iter, "
-                  f"first epoch {r['first_epoch_s']:.1f} s, process {r['process_wall_s']:.0f} s",
-                  file=sys.stderr, flush=True)
+        flops = None if model["gp"] else dcgan_flops(model["image"], model["critic_steps"])
+        plan = [(REFERENCE, f"{REFERENCE} (start)")] + [(n, n) for n in configs] + [(REFERENCE, f"{REFERENCE} (end)")]
+        results = []
+        for i, (name, label) in enumerate(plan, 1):
+            child_spec = dict(spec, time_cap=args.slow_time_cap if CONFIGS[name].get("slow") else args.time_cap)
+            print(f"[{model_name} {i}/{len(plan)}] {label}: {describe(name)} ...", file=sys.stderr, flush=True)
+            backend = None if CONFIGS[name]["kind"] == "reference" else CONFIGS[name]["backend"]
+            r = run_child(["--child", name, "--child-model", model_name, "--child-spec", json.dumps(child_spec)],
+                          backend, args.child_timeout)
+            r.update(label=label, config=name, description=describe(name))
+            if flops and "error" not in r:
+                r["gflop_per_iteration"] = (flops[1] if name == REFERENCE else flops[0]) / 1e9
+            results.append(r)
+            if "error" in r:
+                print(f"    FAILED ({r['error']}):\n{r['stderr_tail']}", file=sys.stderr, flush=True)
+            else:
+                print(f"    {r['images_per_s']:.1f} images/s, median {r['median_iteration_ms']:.0f} ms/iter, "
+                      f"first epoch {r['first_epoch_s']:.1f} s", file=sys.stderr, flush=True)
+        refs = [r["images_per_s"] for r in results if r["config"] == REFERENCE and "error" not in r]
+        reference_ips = statistics.median(refs) if refs else None
+        blocks.append({"model": model_name, "spec": spec, "flops": flops,
+                       "reference_images_per_s": reference_ips, "results": results})
+        print(f"\n## {model['title']}: {model['image'][0]}x{model['image'][1]}x{model['image'][2]}, "
+              f"{model['critic_steps']} D step(s) of {MINIBATCH} + 1 G step per iteration; warm-up "
+              f"{spec['warmup']}, then {spec['repeats']} x {spec['iterations']} timed iterations\n")
+        print(table(results, reference_ips, peak))
+        print()
+        if reference_ips:
+            print(f"Ratios divide by the median of the {len(refs)} reference runs: {reference_ips:.1f} images/s "
+                  f"(runs: {', '.join(f'{x:.1f}' for x in refs)}).")
+        profiles = [profile_text(r) for r in results if r.get("profile")]
+        if profiles:
+            print("\nWhere the time goes (top operators by self CPU time, torch.profiler, 2 iterations):\n")
+            print("\n".join(profiles))
+        print(flush=True)
     total = time.perf_counter() - t_run
-
-    ref_runs = [r["images_per_s"] for r in results if r["config"] == REFERENCE and "error" not in r]
-    reference_ips = statistics.median(ref_runs) if ref_runs else None
-    print()
-    print(table(results, reference_ips))
-    print()
-    if reference_ips:
-        print(f"Ratios divide by the median of the {len(ref_runs)} reference runs: {reference_ips:.1f} images/s "
-              f"(runs: {', '.join(f'{x:.1f}' for x in ref_runs)}).")
-    else:
-        print("The reference failed: no ratios.")
     print(f"Total time {total:.0f} s; load average at end: {loadavg()}.")
-
     if args.json:
-        payload = {
-            "machine": machine,
-            "settings": {k: getattr(args, k) for k in ("quick", "iterations", "repeats", "warmup", "time_cap",
-                                                       "slow_time_cap", "min_iterations", "seed", "selected")},
-            "reference_images_per_s": reference_ips,
-            "total_s": total,
-            "results": results,
-        }
+        payload = {"machine": machine, "matmul_peak_gflops": peak, "total_s": total,
+                   "settings": {k: getattr(args, k) for k in ("models", "configs", "quick", "time_cap",
+                                                              "slow_time_cap", "seed", "gpu")},
+                   "models": blocks}
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump(payload, f, indent=2)
         print(f"Results written to {args.json}.")
-    return 1 if any("error" in r for r in results) else 0
+    return 1 if any("error" in r for b in blocks for r in b["results"]) else 0
 
 
 if __name__ == "__main__":

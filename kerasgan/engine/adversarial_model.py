@@ -6,6 +6,7 @@ from keras import ops
 
 from kerasgan import losses as losses_module
 from kerasgan.engine import backend as backend_steps
+from kerasgan.engine import distribution
 from kerasgan.engine.gan_optimizer import GANOptimizer
 from kerasgan.engine import validation
 
@@ -247,8 +248,10 @@ class AdversarialModel(keras.Model):
         saved_options = {
             k: v for k, v in kwargs.items() if k in ("jit_compile", "run_eagerly", "steps_per_execution")
         }
-        if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
-            kwargs["jit_compile"] = backend_steps.get().AUTO_JIT_COMPILE
+        if not kwargs.get("run_eagerly"):
+            kwargs["jit_compile"] = distribution.resolve_jit_compile(
+                self, kwargs.get("jit_compile", "auto")
+            )
         super().compile(optimizer=GANOptimizer(optimizers), **kwargs)
         self.optimizer.build(
             {player: self.player_variables(player) for player in self.players}
@@ -279,7 +282,14 @@ class AdversarialModel(keras.Model):
 
     # ---------------------------------------------------------------- sampling
     def sample_latent(self, batch_size):
-        """Latent vectors z from the model's `SeedGenerator` (traceable)."""
+        """Latent vectors z from the model's `SeedGenerator` (traceable).
+
+        Under a multi-replica TF strategy, this replica's rows of the draw
+        one device would make for the global batch.
+        """
+        return distribution.draw_batch(self._draw_latent, batch_size)
+
+    def _draw_latent(self, batch_size):
         shape = (batch_size, self.latent_dim)
         if self.latent_distribution == "uniform":
             return keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
@@ -313,10 +323,17 @@ class AdversarialModel(keras.Model):
         return self.generator(self.generator_inputs(latent, labels), training=training)
 
     def discriminate(self, samples, labels=None, training=True):
-        """D's raw outputs on `samples`."""
-        return self.discriminator(
+        """D's raw outputs on `samples`, as float32.
+
+        Under a mixed dtype policy (`keras.config.set_dtype_policy(
+        "mixed_bfloat16")`) the networks compute in bfloat16; the losses and
+        logs are computed from float32 outputs (Micikevicius et al. 2018,
+        §3.3: reductions in full precision).
+        """
+        outputs = self.discriminator(
             self.discriminator_inputs(samples, labels), training=training
         )
+        return keras.tree.map_structure(lambda t: ops.cast(t, "float32"), outputs)
 
     def generate(
         self, n=None, latent=None, seed=None, labels=None, batch_size=256, verbose=0, ema=None
@@ -360,7 +377,8 @@ class AdversarialModel(keras.Model):
             chunk = ops.convert_to_tensor(latent[i : i + batch_size])
             chunk_labels = None if labels is None else labels[i : i + batch_size]
             inputs = self.generator_inputs(chunk, chunk_labels)
-            outputs.append(ops.convert_to_numpy(generator(inputs, training=False)))
+            samples = ops.cast(generator(inputs, training=False), "float32")
+            outputs.append(ops.convert_to_numpy(samples))
             if progress:
                 progress.add(len(chunk))
         return np.concatenate(outputs, axis=0)
@@ -426,8 +444,9 @@ class AdversarialModel(keras.Model):
     def adversarial_step(self, data):
         """One iteration of Goodfellow et al. (2014), Algorithm 1."""
         real, labels = self.unpack_batch(data)
-        minibatches = split_batch(real, self.discriminator_steps)
-        label_batches = split_batch(labels, self.discriminator_steps)
+        k = self.discriminator_steps
+        minibatches = distribution.split_batch(real, k, split_batch)
+        label_batches = distribution.split_batch(labels, k, split_batch)
         for real_minibatch, label_minibatch in zip(minibatches, label_batches):
             # Ascend the discriminator's objective on m real and m fake samples.
             self.take_step(
@@ -593,7 +612,9 @@ def _first_shape(shape):
 
 
 def feature_matching_loss(real_features, fake_features):
-    """‖E f(x) − E f(G(z))‖² over a batch (Salimans et al. 2016, §3.1)."""
+    """‖E f(x) − E f(G(z))‖² over a batch (Salimans et al. 2016, §3.1), in float32."""
+    real_features = ops.cast(real_features, "float32")
+    fake_features = ops.cast(fake_features, "float32")
     real_mean = ops.mean(ops.reshape(real_features, (ops.shape(real_features)[0], -1)), axis=0)
     fake_mean = ops.mean(ops.reshape(fake_features, (ops.shape(fake_features)[0], -1)), axis=0)
     return ops.sum(ops.square(real_mean - fake_mean))

@@ -12,8 +12,15 @@ def random_interpolates(real, fake, seed=None):
         seed: a `keras.random.SeedGenerator` (inside a traced train step) or
             an int.
     """
-    shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-    epsilon = keras.random.uniform(shape, 0.0, 1.0, seed=seed, dtype=real.dtype)
+    from kerasgan.engine import distribution  # (kerasgan.engine imports losses)
+
+    # Under a multi-replica TF strategy: this replica's rows of the global draw.
+    epsilon = distribution.draw_batch(
+        lambda n: keras.random.uniform(
+            (n,) + (1,) * (len(real.shape) - 1), 0.0, 1.0, seed=seed, dtype=real.dtype
+        ),
+        ops.shape(real)[0],
+    )
     return epsilon * real + (1.0 - epsilon) * fake
 
 
@@ -58,6 +65,8 @@ def gradient_penalty(critic, real, fake, seed=None, target=1.0):
 
     interpolates = random_interpolates(real, fake, seed=seed)
     _, grads = backend.input_gradient(critic, interpolates)
+    # The norm sums thousands of squares: in float32 also under a bfloat16 policy.
+    grads = ops.cast(grads, "float32")
     norms = safe_norm(
         ops.reshape(grads, (ops.shape(grads)[0], -1)), axis=1
     )

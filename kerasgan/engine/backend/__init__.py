@@ -13,9 +13,12 @@ Each module implements three functions with the same meaning:
   differentiable with respect to the variables `fn` reads, so that a loss
   can contain it (gradient penalties; keras has no portable op for this).
 
-and two constants: `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")`
-means for kerasgan models) and `FAST_UPSAMPLING` (how
-`SubPixelConv2DTranspose(implementation="auto")` computes).
+optionally the data-parallel hooks that `kerasgan.engine.distribution`
+calls (`draw_batch`, `split_batch`, `resolve_jit_compile`; only TensorFlow
+needs them, for `tf.distribute` strategies), and two constants:
+`AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means for kerasgan
+models) and `FAST_UPSAMPLING` (how `SubPixelConv2DTranspose(
+implementation="auto")` computes).
 """
 
 import importlib

@@ -9,6 +9,12 @@ gradient is taken by `jax.value_and_grad` over the player's trainable values,
 with the loss run in an inner scope; state updates made by the loss (batch-norm
 statistics, RNG state, controller variables) are passed out as auxiliary
 outputs and recorded in the outer scope.
+
+Under `keras.distribution.DataParallel` nothing here changes: the stock
+trainer shards the batch and replicates the state (optimizer variables
+included), and XLA partitions this step, traced with global shapes, over the
+devices, so losses, gradients, batch-norm statistics and random draws are
+those of the global batch (tests/test_distributed.py).
 """
 
 import jax

@@ -1,0 +1,100 @@
+"""benchmarks/backends.py: its reference computes the same models, and it runs."""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import keras
+
+from kerasgan.layers import SubPixelConv2DTranspose
+from kerasgan.nets.dcgan import dcgan_discriminator
+from kerasgan.nets.dcgan import dcgan_generator
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "benchmarks", "backends.py")
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("benchmark_backends", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def trainable_count(model):
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+
+def layer_flops(model):
+    """2 × multiply-adds of the conv, transposed-conv and dense layers, per image."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, cout = layer.output.shape
+            kh, kw, cin, _ = layer.kernel.shape
+            total += h * w * cout * kh * kw * cin
+        elif isinstance(layer, SubPixelConv2DTranspose):
+            _, h, w, cin = layer.input.shape
+            kh, kw, cout, _ = layer.kernel.shape
+            total += h * w * cin * kh * kw * cout
+        elif isinstance(layer, keras.layers.Dense):
+            cin, cout = layer.kernel.shape
+            total += cin * cout
+    return 2 * total
+
+
+@pytest.mark.parametrize("name", ["dcgan64", "dcgan28", "wgangp64"])
+def test_reference_networks_have_kerasgan_shapes(name):
+    torch = pytest.importorskip("torch")
+    bench = load_benchmark()
+    model = bench.MODELS[name]
+    image = model["image"]
+    generator, steps, size = bench.reference_networks(image)
+    critic = bench.reference_discriminator(image, steps, size, batch_norm=not model["gp"])
+    keras_g = dcgan_generator(image, bench.NZ, bench.WIDTH)
+    keras_d = dcgan_discriminator(image, bench.WIDTH, normalization=None if model["gp"] else "batch")
+    assert sum(p.numel() for p in generator.parameters()) == trainable_count(keras_g)
+    assert sum(p.numel() for p in critic.parameters()) == trainable_count(keras_d)
+    # Same input and output shapes (torch is channels-first).
+    with torch.no_grad():
+        fake = generator(torch.zeros(2, bench.NZ, 1, 1))
+        assert tuple(fake.shape) == (2, image[2], image[0], image[1])
+        assert tuple(critic(fake).flatten(1).shape) == (2, 1)
+
+
+@pytest.mark.parametrize("image", [(64, 64, 3), (28, 28, 1)])
+def test_flop_counts_match_the_keras_layers(image):
+    bench = load_benchmark()
+    g, d = bench.dcgan_forward_flops(image)
+    assert g == layer_flops(dcgan_generator(image, bench.NZ, bench.WIDTH))
+    assert d == layer_flops(dcgan_discriminator(image, bench.WIDTH))
+    if image == (64, 64, 3):  # ../shared/NOTES.md: about 0.21 GFLOP each
+        assert g == pytest.approx(0.21e9, rel=0.02) and d == pytest.approx(0.21e9, rel=0.02)
+
+
+def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
+    backend = keras.backend.backend()
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(
+        [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", backend, "--quick",
+         "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(out.read_text())
+    (block,) = payload["models"]
+    labels = [r["label"] for r in block["results"]]
+    assert labels == ["torch-reference (start)", backend, "torch-reference (end)"]
+    for r in block["results"]:
+        assert r["images_per_s"] > 0 and r["iterations_timed"] >= 1
+    assert block["reference_images_per_s"] > 0
+    kerasgan_run = block["results"][1]
+    assert kerasgan_run["parameters"] > 0 and np.isfinite(list(kerasgan_run["last_logs"].values())).all()
+    # The printed table has the ratio column filled for every run.
+    assert len(re.findall(r"\| \d+\.\d\dx \|", proc.stdout)) == 3, proc.stdout
