@@ -117,16 +117,26 @@ def default_configs(model):
             if n != REFERENCE and c.get("default", True) and model in c.get("models", MODELS)]
 
 
+def dcgan_base(image):
+    """(first map size, ×2 upsamplings) of kerasgan's DCGAN for `image`.
+
+    The rule of `kerasgan.nets.dcgan.dcgan_base_size`, restated so that the
+    parent process and the reference import neither Keras nor kerasgan.
+    """
+    size, steps = image[0], 0
+    while size % 2 == 0 and size > 4 and size != 7:
+        size //= 2
+        steps += 1
+    return size, steps
+
+
 def dcgan_forward_flops(image):
     """FLOPs (2 × multiply-adds) of one image through kerasgan's DCGAN G and D.
 
     Convolutions, transposed convolutions and dense layers; batch norm and
     activations (elementwise) are not counted.
     """
-    size, steps = image[0], 0
-    while size % 2 == 0 and size > 4 and size != 7:
-        size //= 2
-        steps += 1
+    size, steps = dcgan_base(image)
     c = WIDTH * 2 ** (steps - 1)
     g = NZ * size * size * c  # project
     h = size
@@ -215,10 +225,7 @@ def reference_networks(image):
     """Plain torch G and D with the architecture of kerasgan's DCGAN nets."""
     from torch import nn
 
-    size, steps = image[0], 0
-    while size % 2 == 0 and size > 4 and size != 7:
-        size //= 2
-        steps += 1
+    size, steps = dcgan_base(image)
     channels = WIDTH * 2 ** (steps - 1)
     g = [nn.ConvTranspose2d(NZ, channels, size, 1, 0, bias=False)]  # 1x1 -> size x size
     for i in range(steps):
@@ -628,7 +635,6 @@ def main(argv=None):
         child_main(args.child, args.child_model, json.loads(args.child_spec))
         return 0
     if args.list_configs:
-        print(parse.__doc__ or "", end="")
         for n, c in CONFIGS.items():
             print(f"{n:20s} {describe(n)}{'' if c.get('default', True) else '  [opt-in]'}")
         return 0

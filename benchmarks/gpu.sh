@@ -39,6 +39,5 @@ else
   export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-set -o pipefail
 PYTHONUNBUFFERED=1 $PY benchmarks/backends.py --gpu --child-timeout 300 --json "$OUT/gpu_benchmark.json" "$@" \
   | tee "$OUT/gpu_benchmark.md"

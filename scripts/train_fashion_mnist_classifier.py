@@ -101,6 +101,12 @@ def main(argv=None):
     from kerasgan.utils.files import save_model_atomic
     from kerasgan.utils.files import write_json_atomic
 
+    def save_network_weights(weights, path):
+        """The network's weights only: an uncompiled copy carries no optimizer state."""
+        bare = fashion_mnist_classifier(blocks=blocks)
+        bare.set_weights(weights)
+        save_model_atomic(bare, path)
+
     keras.utils.set_random_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     images, labels = kerasgan.data.load_fashion_mnist("train", with_labels=True)
@@ -169,9 +175,7 @@ def main(argv=None):
         if val_acc > best:
             best, best_weights, best_epoch = val_acc, model.get_weights(), epoch + 1
             if ckpt:
-                bare = fashion_mnist_classifier(blocks=blocks)
-                bare.set_weights(best_weights)
-                save_model_atomic(bare, os.path.join(ckpt, "best.weights.h5"))
+                save_network_weights(best_weights, os.path.join(ckpt, "best.weights.h5"))
         if ckpt:
             save_model_atomic(model, os.path.join(ckpt, "model.keras"))
             write_json_atomic(
@@ -198,10 +202,7 @@ def main(argv=None):
     target = os.path.join(directory, ZOO_NAME)
     os.makedirs(target, exist_ok=True)
     weights = os.path.join(target, "model.weights.h5")
-    # The network's weights only: an uncompiled copy carries no optimizer state.
-    bare = fashion_mnist_classifier(blocks=blocks)
-    bare.set_weights(model.get_weights())
-    save_model_atomic(bare, weights)
+    save_network_weights(model.get_weights(), weights)
     command = "KERAS_BACKEND={} python scripts/train_fashion_mnist_classifier.py {}".format(
         keras.backend.backend(), " ".join(sys.argv[1:] if argv is None else argv)
     ).strip()
