@@ -56,13 +56,18 @@ NZ = 100
 WIDTH = 64
 REFERENCE = "torch-reference"
 
+# `reuse_fakes`: the G step's fakes are those of the D step, in the reference
+# (the PyTorch DCGAN example) and in kerasgan (`reuse_fakes=True`), so both
+# compute the same iteration; the "-fresh" configs run kerasgan's default
+# (fresh latent vectors for the G step: one more G forward). WGAN-GP's
+# reference draws fresh ones (Gulrajani et al. 2017, Algorithm 1), as kerasgan.
 MODELS = {
     "dcgan64": dict(title="DCGAN-64", image=(64, 64, 3), critic_steps=1, gp=False,
-                    iterations=8, warmup=2),
+                    iterations=8, warmup=2, reuse_fakes=True),
     "dcgan28": dict(title="DCGAN-28", image=(28, 28, 1), critic_steps=1, gp=False,
-                    iterations=16, warmup=2),
+                    iterations=16, warmup=2, reuse_fakes=True),
     "wgangp64": dict(title="WGAN-GP-64 (n_critic 5, λ 10)", image=(64, 64, 3), critic_steps=5, gp=True,
-                     iterations=3, warmup=1),
+                     iterations=3, warmup=1, reuse_fakes=False),
 }
 
 # name -> settings. `default`: in a run without --configs; `models`: the
@@ -74,6 +79,13 @@ CONFIGS = {
     "jax": dict(kind="kerasgan", backend="jax", jit_compile=None),
     "jax-nojit": dict(kind="kerasgan", backend="jax", jit_compile=False, slow=True),
     "torch": dict(kind="kerasgan", backend="torch", jit_compile=None),
+    # kerasgan's default schedule: a fresh G forward for the G step.
+    "tensorflow-fresh": dict(kind="kerasgan", backend="tensorflow", jit_compile=None,
+                             reuse_fakes=False, models=("dcgan64",)),
+    "jax-fresh": dict(kind="kerasgan", backend="jax", jit_compile=None,
+                      reuse_fakes=False, models=("dcgan64",)),
+    "torch-fresh": dict(kind="kerasgan", backend="torch", jit_compile=None,
+                        reuse_fakes=False, models=("dcgan64",)),
     # Opt-in: torch.compile of kerasgan's step had not finished compiling
     # DCGAN-28 after 8 minutes here (dynamo recompiles Keras's layer
     # __setattr__ hook past its recompile limit).
@@ -109,6 +121,8 @@ def describe(name):
         extra += f", dtype policy {c['dtype_policy']}"
     if c.get("upsampling"):
         extra += f", upsampling={c['upsampling']!r}"
+    if c.get("reuse_fakes") is False:
+        extra += ", reuse_fakes=False (fresh G forward for the G step)"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
@@ -154,19 +168,20 @@ def dcgan_forward_flops(image):
     return 2 * g, 2 * d
 
 
-def dcgan_flops(image, critic_steps):
+def dcgan_flops(image, critic_steps, reuse_fakes):
     """FLOPs of one training iteration: (kerasgan's schedule, the reference's).
 
     A backward costs two forwards (input and weight gradients), one where
     only input gradients are needed. kerasgan: each D step = G forward + D
-    forward and backward on 2m images; the G step = G forward and backward +
-    D forward + D input gradient (D's weight gradients are not computed).
-    The reference's G step reuses the D step's fakes (no second G forward)
-    but computes D's weight gradients.
+    forward and backward on 2m images; the G step = G backward + D forward +
+    D input gradient (D's weight gradients are not computed), plus a G
+    forward unless `reuse_fakes`. The reference's G step reuses the D step's
+    fakes (no second G forward) but computes D's weight gradients.
     """
     g, d = dcgan_forward_flops(image)
     m = MINIBATCH
-    kerasgan = critic_steps * m * (g + 3 * 2 * d) + m * (3 * g + 2 * d)
+    generator_step = (2 if reuse_fakes else 3) * g + 2 * d
+    kerasgan = critic_steps * m * (g + 3 * 2 * d) + m * generator_step
     reference = critic_steps * m * (g + 3 * 2 * d) + m * (2 * g + 3 * d)
     return kerasgan, reference
 
@@ -394,17 +409,19 @@ def run_kerasgan(spec, model, config):
 
     t0 = time.perf_counter()
     image, upsampling = model["image"], config.get("upsampling", "auto")
+    reuse_fakes = config.get("reuse_fakes", model["reuse_fakes"])
     if model["gp"]:
         generator = dcgan_generator(image, NZ, WIDTH, upsampling=upsampling)
         critic = dcgan_discriminator(image, WIDTH, normalization=None)
-        gan = kerasgan.models.WGANGP(generator=generator, discriminator=critic)
+        gan = kerasgan.models.WGANGP(generator=generator, discriminator=critic, reuse_fakes=reuse_fakes)
     else:
-        gan = kerasgan.models.DCGAN(image_shape=image, latent_dim=NZ, upsampling=upsampling)
+        gan = kerasgan.models.DCGAN(image_shape=image, latent_dim=NZ, upsampling=upsampling,
+                                    reuse_fakes=reuse_fakes)
     if config["jit_compile"] is None:
         gan.compile()
     else:
         gan.compile(jit_compile=config["jit_compile"])
-    extra.update(build_s=time.perf_counter() - t0, jit_compile=gan.jit_compile,
+    extra.update(build_s=time.perf_counter() - t0, jit_compile=gan.jit_compile, reuse_fakes=reuse_fakes,
                  parameters=int(gan.count_params()), dtype_policy=keras.config.dtype_policy().name)
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
@@ -541,9 +558,26 @@ def fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
 
+def add_neighbour_ratios(results):
+    """Each configuration's images/s over the mean of the reference runs just
+    before and just after it (drift of the machine's speed cancels out)."""
+    for i, r in enumerate(results):
+        if r["config"] == REFERENCE or "error" in r:
+            continue
+        before = [x for x in results[:i] if x["config"] == REFERENCE and "error" not in x][-1:]
+        after = [x for x in results[i + 1:] if x["config"] == REFERENCE and "error" not in x][:1]
+        if before and after:
+            r["neighbour_reference_images_per_s"] = statistics.mean(
+                [before[0]["images_per_s"], after[0]["images_per_s"]])
+            r["vs_neighbour_references"] = r["images_per_s"] / r["neighbour_reference_images_per_s"]
+
+
 def table(results, reference_ips, peak_gflops):
+    neighbours = any(r["config"] == REFERENCE for r in results[1:-1])  # interleaved run
     head = ["config", "images/s (median)", "median iter ms", "first epoch (compile) s",
             "peak RSS MB", "GFLOP/s (% of matmul peak)", "iters timed", f"vs {REFERENCE}"]
+    if neighbours:
+        head.append("vs the references before and after")
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
     for r in results:
@@ -561,6 +595,8 @@ def table(results, reference_ips, peak_gflops):
             fmt(r["first_epoch_s"], ".1f"), fmt(r["peak_rss_mb"], ".0f"), rate,
             str(r["iterations_timed"]) + (" (capped)" if r.get("capped") else ""),
             "-" if ratio is None else f"{ratio:.2f}x",
+            *([fmt(r.get("vs_neighbour_references"), ".2f") + ("x" if r.get("vs_neighbour_references") else "")]
+              if neighbours else []),
         ]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -597,6 +633,8 @@ def parse(argv=None):
                    "(top operators by self CPU time)")
     p.add_argument("--gpu", action="store_true", help=f"GPU machine: configs {', '.join(GPU_CONFIGS)} and "
                    "the reference on CUDA")
+    p.add_argument("--interleave", action="store_true", help="run the reference after every configuration, "
+                   "and give each configuration's ratio to the reference runs just before and after it")
     p.add_argument("--json", metavar="OUT", help="write machine, settings and every result to OUT")
     p.add_argument("--child-timeout", type=int, default=900, help="kill a configuration after this many seconds")
     p.add_argument("--seed", type=int, default=0)
@@ -668,8 +706,17 @@ def main(argv=None):
             "gpu": args.gpu,
             "seed": args.seed,
         }
-        flops = None if model["gp"] else dcgan_flops(model["image"], model["critic_steps"])
-        plan = [(REFERENCE, f"{REFERENCE} (start)")] + [(n, n) for n in configs] + [(REFERENCE, f"{REFERENCE} (end)")]
+        flops = None if model["gp"] else {
+            "kerasgan_reuse_fakes": dcgan_flops(model["image"], model["critic_steps"], True)[0],
+            "kerasgan_fresh_fakes": dcgan_flops(model["image"], model["critic_steps"], False)[0],
+            REFERENCE: dcgan_flops(model["image"], model["critic_steps"], True)[1],
+        }
+        if args.interleave:  # the reference between every two configurations
+            plan = [(REFERENCE, f"{REFERENCE} (start)")]
+            for n in configs:
+                plan += [(n, n), (REFERENCE, f"{REFERENCE} (after {n})")]
+        else:
+            plan = [(REFERENCE, f"{REFERENCE} (start)")] + [(n, n) for n in configs] + [(REFERENCE, f"{REFERENCE} (end)")]
         results = []
         for i, (name, label) in enumerate(plan, 1):
             child_spec = dict(spec, time_cap=args.slow_time_cap if CONFIGS[name].get("slow") else args.time_cap)
@@ -679,7 +726,13 @@ def main(argv=None):
                           backend, args.child_timeout)
             r.update(label=label, config=name, description=describe(name))
             if flops and "error" not in r:
-                r["gflop_per_iteration"] = (flops[1] if name == REFERENCE else flops[0]) / 1e9
+                if name == REFERENCE:
+                    key = REFERENCE
+                elif CONFIGS[name].get("reuse_fakes", model["reuse_fakes"]):
+                    key = "kerasgan_reuse_fakes"
+                else:
+                    key = "kerasgan_fresh_fakes"
+                r["gflop_per_iteration"] = flops[key] / 1e9
             results.append(r)
             if "error" in r:
                 print(f"    FAILED ({r['error']}):\n{r['stderr_tail']}", file=sys.stderr, flush=True)
@@ -688,6 +741,7 @@ def main(argv=None):
                       f"first epoch {r['first_epoch_s']:.1f} s", file=sys.stderr, flush=True)
         refs = [r["images_per_s"] for r in results if r["config"] == REFERENCE and "error" not in r]
         reference_ips = statistics.median(refs) if refs else None
+        add_neighbour_ratios(results)
         blocks.append({"model": model_name, "spec": spec, "flops": flops,
                        "reference_images_per_s": reference_ips, "results": results})
         print(f"\n## {model['title']}: {model['image'][0]}x{model['image'][1]}x{model['image'][2]}, "
@@ -708,7 +762,7 @@ def main(argv=None):
     if args.json:
         payload = {"machine": machine, "matmul_peak_gflops": peak, "total_s": total,
                    "settings": {k: getattr(args, k) for k in ("models", "configs", "quick", "time_cap",
-                                                              "slow_time_cap", "seed", "gpu")},
+                                                              "slow_time_cap", "seed", "gpu", "interleave")},
                    "models": blocks}
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:

@@ -51,6 +51,10 @@ def _build_parser():
         "--d-steps", type=_positive_int, default=None,
         help="discriminator steps per generator step (k; default: the model's own, 1 or 5)",
     )
+    train.add_argument(
+        "--reuse-fakes", action="store_true",
+        help="the generator step reuses the discriminator step's fakes (one G forward per iteration)",
+    )
     train.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both players")
     train.add_argument("--beta1", type=float, default=0.5)
     train.add_argument("--seed", type=int, default=0)
@@ -108,7 +112,9 @@ _VARIANTS = {
 def _build_model(args, data_shape):
     from kerasgan import models
 
-    steps = {} if args.d_steps is None else {"discriminator_steps": args.d_steps}
+    options = {} if args.d_steps is None else {"discriminator_steps": args.d_steps}
+    if args.reuse_fakes:
+        options["reuse_fakes"] = True
     image = len(data_shape) == 3
     if args.model in _VARIANTS:
         return getattr(models, _VARIANTS[args.model])(
@@ -118,7 +124,7 @@ def _build_model(args, data_shape):
             discriminator_width=args.filters if image else None,
             data_range=(-1.0, 1.0) if image else None,
             seed=args.seed,
-            **steps,
+            **options,
         )
     if args.model == "dcgan":
         return models.DCGAN(
@@ -126,7 +132,7 @@ def _build_model(args, data_shape):
             latent_dim=args.latent_dim,
             generator_filters=args.filters,
             discriminator_filters=args.filters,
-            **steps,
+            **options,
             seed=args.seed,
         )
     return models.GAN(
@@ -134,7 +140,7 @@ def _build_model(args, data_shape):
         latent_dim=args.latent_dim,
         output_activation="tanh" if image else None,
         data_range=(-1.0, 1.0) if image else None,
-        **steps,
+        **options,
         seed=args.seed,
     )
 

@@ -4,8 +4,8 @@ Run the suite once per backend, e.g. `KERAS_BACKEND=jax pytest tests`.
 `scripts/test.sh` runs it under tensorflow, jax and torch.
 """
 
+import importlib.util
 import os
-
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,6 +33,14 @@ def _seed():
 @pytest.fixture
 def backend():
     return keras.backend.backend()
+
+
+def load_script(path, name):
+    """A script (benchmarks/, scripts/) imported as a module, without running it."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def small_dcgan(image_shape=(28, 28, 1), **kwargs):

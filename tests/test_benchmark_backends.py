@@ -1,6 +1,5 @@
 """benchmarks/backends.py: its reference computes the same models, and it runs."""
 
-import importlib.util
 import json
 import os
 import re
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 import keras
 
+from conftest import load_script
 from kerasgan.layers import SubPixelConv2DTranspose
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
@@ -20,10 +20,7 @@ SCRIPT = os.path.join(ROOT, "benchmarks", "backends.py")
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location("benchmark_backends", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "benchmark_backends")
 
 
 def trainable_count(model):
@@ -75,6 +72,13 @@ def test_flop_counts_match_the_keras_layers(image):
     assert d == layer_flops(dcgan_discriminator(image, bench.WIDTH))
     if image == (64, 64, 3):  # ../shared/NOTES.md: about 0.21 GFLOP each
         assert g == pytest.approx(0.21e9, rel=0.02) and d == pytest.approx(0.21e9, rel=0.02)
+    # One iteration: with reused fakes kerasgan differs from the reference only
+    # by D's weight gradients in the G step (not computed); fresh fakes add a
+    # G forward pass.
+    m = bench.MINIBATCH
+    reused, reference = bench.dcgan_flops(image, 1, reuse_fakes=True)
+    fresh, _ = bench.dcgan_flops(image, 1, reuse_fakes=False)
+    assert reference - reused == m * d and fresh - reused == m * g
 
 
 def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
@@ -96,5 +100,24 @@ def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
     assert block["reference_images_per_s"] > 0
     kerasgan_run = block["results"][1]
     assert kerasgan_run["parameters"] > 0 and np.isfinite(list(kerasgan_run["last_logs"].values())).all()
+    assert kerasgan_run["reuse_fakes"] is True  # the reference's schedule
     # The printed table has the ratio column filled for every run.
     assert len(re.findall(r"\| \d+\.\d\dx \|", proc.stdout)) == 3, proc.stdout
+
+
+def test_interleaved_run_divides_each_config_by_the_references_around_it():
+    bench = load_benchmark()
+
+    def run(config, ips):
+        return dict(config=config, label=config, images_per_s=ips, median_iteration_ms=1000.0,
+                    first_epoch_s=1.0, peak_rss_mb=1.0, iterations_timed=3)
+
+    ref = bench.REFERENCE
+    results = [run(ref, 30.0), run("tensorflow", 33.0), run(ref, 36.0), run("torch", 40.0), run(ref, 44.0)]
+    bench.add_neighbour_ratios(results)
+    assert results[1]["vs_neighbour_references"] == pytest.approx(33.0 / 33.0)
+    assert results[3]["vs_neighbour_references"] == pytest.approx(40.0 / 40.0)
+    assert "vs_neighbour_references" not in results[0]
+    text = bench.table(results, 36.0, None)
+    assert "vs the references before and after" in text
+    assert "| tensorflow | 33.0 | 1000 | 1.0 | 1 | - | 3 | 0.92x | 1.00x |" in text

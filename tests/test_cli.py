@@ -61,12 +61,15 @@ def test_zoo_list_and_info(capsys):
 @pytest.mark.parametrize("model", ["wgan_gp", "began"])
 def test_train_builds_the_family_variants(tmp_path, model):
     out = tmp_path / model
+    extra = ["--reuse-fakes"] if model == "began" else []
     assert cli.main([
         "train", "--model", model, "--dataset", "digits", "--limit", "40", "--epochs", "1",
         "--batch-size", "20", "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out),
+        *extra,
     ]) == 0
     run = json.loads((out / "run.json").read_text())
     assert run["config"]["data_shape"] == [8, 8, 1]
+    assert run["config"]["reuse_fakes"] is bool(extra)
     history = json.loads((out / "history.json").read_text())
     key = "gradient_norm" if model == "wgan_gp" else "k"
     assert len(history["epochs"][key]) == 1

@@ -48,12 +48,14 @@ def _build(kind):
         )
     # A gradient penalty (input gradients, interpolation weights from the
     # seed generator) and k = 2 critic minibatches per step; the generator
-    # keeps DCGAN's batch norm.
+    # keeps DCGAN's batch norm, and its step reuses the last critic step's
+    # fakes (its backward through the kept forward pass).
     return kerasgan.models.WGANGP(
         data_shape=(16, 16, 1),
         generator_width=8,
         discriminator_width=8,
         discriminator_steps=2,
+        reuse_fakes=True,
         **common,
     )
 

@@ -39,8 +39,10 @@ def test_performance_examples_run():
     import keras
 
     try:
-        namespace = run_blocks("performance.md", minimum=1)
+        namespace = run_blocks("performance.md", minimum=2)
     finally:
         keras.config.set_dtype_policy("float32")
     assert str(namespace["samples"].dtype) == "float32"
     assert namespace["model"].generator.compute_dtype == "bfloat16"
+    assert namespace["fast"].reuse_fakes
+    assert int(namespace["fast"].player_optimizer("generator").iterations.numpy()) == 4

@@ -30,8 +30,9 @@ def images(n=32, seed=0):
     return np.tanh(np.random.default_rng(seed).standard_normal((n, 16, 16, 1))).astype("float32")
 
 
-def test_bfloat16_training_keeps_float32_weights_losses_and_samples(mixed_bfloat16):
-    model = small_dcgan()
+@pytest.mark.parametrize("reuse_fakes", [False, True])
+def test_bfloat16_training_keeps_float32_weights_losses_and_samples(mixed_bfloat16, reuse_fakes):
+    model = small_dcgan(reuse_fakes=reuse_fakes)
     assert model.generator.compute_dtype == "bfloat16"
     assert model.discriminator.compute_dtype == "bfloat16"
     model.compile()

@@ -1,12 +1,12 @@
 """Bookkeeping of benchmarks/mode_collapse.py (statistics, table, one short run)."""
 
-import importlib.util
 import math
 import os
 
 import numpy as np
 import pytest
 
+from conftest import load_script
 from kerasgan import data
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "mode_collapse.py")
@@ -14,10 +14,7 @@ SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("mode_collapse_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "mode_collapse_benchmark")
 
 
 def test_sample_stats_of_real_and_collapsed_samples(bench):

@@ -67,6 +67,15 @@ class AdversarialModel(keras.Model):
         generator_ema: decay β of an exponential moving average of the
             generator's weights, updated after every generator step; when set,
             `generate` samples from the averaged generator.
+        reuse_fakes: the generator step scores the fakes made for the last
+            discriminator step (the same latent vectors and the same forward
+            pass of G, kept for G's backward pass) instead of drawing fresh
+            ones, as the PyTorch DCGAN example does: one forward pass of G
+            fewer per iteration. G's weights do not change in between, so
+            its loss and gradients are those of a fresh forward pass on those
+            latent vectors; G's batch-norm moving statistics are updated once
+            per iteration instead of twice. Default False (Goodfellow et al.
+            2014, Algorithm 1: fresh noise for the generator step).
 
     Example:
 
@@ -93,6 +102,7 @@ class AdversarialModel(keras.Model):
         feature_matching=None,
         historical_averaging=None,
         generator_ema=None,
+        reuse_fakes=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -122,6 +132,13 @@ class AdversarialModel(keras.Model):
         self._build_techniques(
             gradient_penalty, feature_matching, historical_averaging, generator_ema
         )
+        self.reuse_fakes = bool(reuse_fakes)
+        if self.reuse_fakes and self.historical_averaging:
+            # Its cost depends on G's weights directly, not through the fakes.
+            raise ValueError(
+                "reuse_fakes=True cannot be combined with historical_averaging: "
+                "the reused forward pass only carries gradients through the fakes."
+            )
         self._trackers = {
             name: keras.metrics.Mean(name=name) for name in self.log_names()
         }
@@ -447,27 +464,58 @@ class AdversarialModel(keras.Model):
         k = self.discriminator_steps
         minibatches = distribution.split_batch(real, k, split_batch)
         label_batches = distribution.split_batch(labels, k, split_batch)
-        for real_minibatch, label_minibatch in zip(minibatches, label_batches):
+        fake = None
+        for i, (real_minibatch, label_minibatch) in enumerate(zip(minibatches, label_batches)):
+            if self.reuse_fakes and i == k - 1:
+                # G's forward pass, kept for the generator step's backward.
+                fake, pullback = self.forward_with_pullback(
+                    "generator",
+                    lambda: self.fake_samples(ops.shape(real_minibatch)[0], label_minibatch),
+                )
             # Ascend the discriminator's objective on m real and m fake samples.
             self.take_step(
                 "discriminator",
-                lambda: self.discriminator_loss(real_minibatch, label_minibatch),
+                lambda: self.discriminator_loss(real_minibatch, label_minibatch, fake=fake),
             )
-        # Descend the generator's objective on m fresh latent samples (the
-        # last real minibatch serves feature matching and the labels).
-        self.take_step(
-            "generator", lambda: self.generator_loss(real_minibatch, label_minibatch)
-        )
+        # Descend the generator's objective on m latent samples: fresh ones, or
+        # those of the last discriminator step (reuse_fakes). The last real
+        # minibatch serves feature matching and the labels.
+        if self.reuse_fakes:
+            self.take_step_through(
+                "generator", fake, pullback,
+                lambda f: self.generator_loss(real_minibatch, label_minibatch, fake=f),
+            )
+        else:
+            self.take_step(
+                "generator", lambda: self.generator_loss(real_minibatch, label_minibatch)
+            )
         return self.metrics_result()
+
+    def forward_with_pullback(self, player, fn):
+        """`(fn(), pullback)`: `pullback(d)` gives the vector-Jacobian product
+        of `d` with `fn()` w.r.t. `player`'s variables. State updates made by
+        `fn` (batch-norm statistics, RNG state) are kept."""
+        return backend_steps.get().forward_with_pullback(self, player, fn)
+
+    def take_step_through(self, player, outputs, pullback, loss_fn):
+        """One gradient step of `player` on `loss_fn(outputs) -> (loss, logs)`,
+        where `outputs, pullback` come from `forward_with_pullback(player, ...)`:
+        d loss / d outputs, pulled back to the player's variables."""
+        logs = backend_steps.get().take_step_through(self, player, outputs, pullback, loss_fn)
+        self.after_step(player)
+        self.record(logs)
+        return logs
 
     def unpack_batch(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         return ops.cast(x, self.compute_dtype), y
 
-    def discriminator_loss(self, real, labels=None):
-        """The discriminator's loss on real samples and as many fakes."""
-        batch_size = ops.shape(real)[0]
-        fake = ops.stop_gradient(self.fake_samples(batch_size, labels))
+    def discriminator_loss(self, real, labels=None, fake=None):
+        """The discriminator's loss on real samples and as many fakes
+        (`fake`, or fresh ones when `None`)."""
+        if fake is None:
+            fake = self.fake_samples(ops.shape(real)[0], labels)
+        fake = ops.stop_gradient(fake)
         real_outputs = self.discriminate(real, labels)
         fake_outputs = self.discriminate(fake, labels)
         real_scores = self.adversarial_output(real_outputs)
@@ -497,10 +545,11 @@ class AdversarialModel(keras.Model):
         logs["d_loss"] = loss
         return loss, logs
 
-    def generator_loss(self, real, labels=None):
-        """The generator's loss on as many fresh samples as `real` has."""
-        batch_size = ops.shape(real)[0]
-        fake = self.fake_samples(batch_size, labels)
+    def generator_loss(self, real, labels=None, fake=None):
+        """The generator's loss on `fake`, or on as many fresh samples as
+        `real` has when `None`."""
+        if fake is None:
+            fake = self.fake_samples(ops.shape(real)[0], labels)
         if self.feature_extractor is not None:
             # Salimans et al. (2016), §3.1: ‖E f(x) − E f(G(z))‖².
             real_features = ops.stop_gradient(
@@ -578,6 +627,7 @@ class AdversarialModel(keras.Model):
             "feature_matching": self.feature_matching,
             "historical_averaging": self.historical_averaging,
             "generator_ema": self.generator_ema,
+            "reuse_fakes": self.reuse_fakes,
             **self.network_config(),
         }
 

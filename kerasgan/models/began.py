@@ -79,9 +79,10 @@ class BEGAN(NetworkGAN):
             raise ValueError("BEGAN's autoencoder discriminator takes no minibatch_discrimination.")
         return began_discriminator(data_shape, self.embedding_dim, _filters(width))
 
-    def discriminator_loss(self, real, labels=None):
-        batch_size = ops.shape(real)[0]
-        fake = ops.stop_gradient(self.fake_samples(batch_size))
+    def discriminator_loss(self, real, labels=None, fake=None):
+        if fake is None:
+            fake = self.fake_samples(ops.shape(real)[0])
+        fake = ops.stop_gradient(fake)
         real_loss = reconstruction_loss(real, self.discriminate(real))
         fake_loss = reconstruction_loss(fake, self.discriminate(fake))
         loss = real_loss - ops.stop_gradient(self.k) * fake_loss
@@ -89,9 +90,9 @@ class BEGAN(NetworkGAN):
         self.last_real_reconstruction.assign(ops.stop_gradient(real_loss))
         return loss, {"d_loss": loss, "real_reconstruction": real_loss}
 
-    def generator_loss(self, real, labels=None):
-        batch_size = ops.shape(real)[0]
-        fake = self.fake_samples(batch_size)
+    def generator_loss(self, real, labels=None, fake=None):
+        if fake is None:
+            fake = self.fake_samples(ops.shape(real)[0])
         fake_loss = reconstruction_loss(fake, self.discriminate(fake))
         real_loss = self.last_real_reconstruction
         balance = self.gamma * real_loss - ops.stop_gradient(fake_loss)

@@ -1,6 +1,6 @@
 """The only backend-specific code in kerasgan.
 
-Each module implements three functions with the same meaning:
+Each module implements five functions with the same meaning:
 
 - `train_step(model, ...)`: Keras's `train_step` for that backend. It runs
   `model.adversarial_step(data)`, the backend-agnostic algorithm box.
@@ -9,6 +9,12 @@ Each module implements three functions with the same meaning:
   `model.player_variables(player)`, apply that player's optimizer, keep every
   other state update `loss_fn` made (batch-norm statistics, RNG state,
   controller variables), and return `logs`.
+- `forward_with_pullback(model, player, fn)`: `(fn(), pullback)`, where
+  `pullback(d)` is the vector-Jacobian product of `d` with `fn()` w.r.t. the
+  player's variables (state updates made by `fn` kept), and
+  `take_step_through(model, player, outputs, pullback, loss_fn)`: one step
+  of the player on `loss_fn(outputs)`, its gradient `pullback(d loss /
+  d outputs)` (the generator step of `reuse_fakes`).
 - `input_gradient(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, itself
   differentiable with respect to the variables `fn` reads, so that a loss
   can contain it (gradient penalties; keras has no portable op for this).

@@ -44,24 +44,65 @@ def train_step(model, state, data):
 
 def take_step(model, player, loss_fn):
     variables = model.player_variables(player)
+    loss_of, record = _pure(model, variables, loss_fn)
+    (_, (logs, updated)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+        [v.value for v in variables]
+    )
+    record(updated)
+    model.player_optimizer(player).apply(grads, variables)
+    return logs
+
+
+def forward_with_pullback(model, player, fn):
+    variables = model.player_variables(player)
+    forward, record = _pure(model, variables, lambda: (fn(), None))
+    outputs, vjp, (_, updated) = jax.vjp(
+        forward, [v.value for v in variables], has_aux=True
+    )
+    record(updated)
+
+    def pullback(cotangent):
+        (grads,) = vjp(cotangent)
+        return grads
+
+    return outputs, pullback
+
+
+def take_step_through(model, player, outputs, pullback, loss_fn):
+    loss_of, record = _pure(model, (), loss_fn)
+    (_, (logs, updated)), cotangent = jax.value_and_grad(
+        lambda x: loss_of([], x), has_aux=True
+    )(outputs)
+    record(updated)
+    model.player_optimizer(player).apply(pullback(cotangent), model.player_variables(player))
+    return logs
+
+
+def _pure(model, variables, fn):
+    """`fn` as a function of `variables`' values, and a recorder of its updates.
+
+    Returns `pure(values, *args) -> (out, (extra, updated))`, where `fn(*args)`
+    returns `(out, extra)` and runs in a scope that reads `values` for
+    `variables` and the current values of every other model variable, and
+    `record(updated)`, which assigns the other variables' new values
+    (batch-norm statistics, RNG state, controller variables) in the
+    enclosing scope.
+    """
     own = {id(v) for v in variables}
     others = [v for v in model.variables if id(v) not in own]
     other_values = [v.value for v in others]  # current values in the outer scope
 
-    def compute_loss(values):
+    def pure(values, *args):
         mapping = list(zip(variables, values)) + list(zip(others, other_values))
         with keras.StatelessScope(state_mapping=mapping) as scope:
-            loss, logs = loss_fn()
-        updated = [scope.get_current_value(v) for v in others]
-        return loss, (logs, updated)
+            out, extra = fn(*args)
+        return out, (extra, [scope.get_current_value(v) for v in others])
 
-    (_, (logs, updated)), grads = jax.value_and_grad(
-        compute_loss, has_aux=True
-    )([v.value for v in variables])
-    for variable, value in zip(others, updated):
-        variable.assign(value)
-    model.player_optimizer(player).apply(grads, variables)
-    return logs
+    def record(updated):
+        for variable, value in zip(others, updated):
+            variable.assign(value)
+
+    return pure, record
 
 
 def input_gradient(fn, x):

@@ -44,16 +44,44 @@ def train_step(model, data):
         return model.adversarial_step(data)
 
 
+def _replica_mean(loss):
+    """The loss whose replica-summed gradients are those of the global mean."""
+    context = _multi_replica_context()
+    if context is None:
+        return loss
+    # The optimizer sums the replicas' gradients (all-reduce).
+    return loss / tf.cast(context.num_replicas_in_sync, loss.dtype)
+
+
 def take_step(model, player, loss_fn):
     variables = model.player_variables(player)
-    context = _multi_replica_context()
     with tf.GradientTape() as tape:
         loss, logs = loss_fn()
-        if context is not None:
-            # The optimizer sums the replicas' gradients (all-reduce).
-            loss = loss / tf.cast(context.num_replicas_in_sync, loss.dtype)
+        loss = _replica_mean(loss)
     grads = tape.gradient(loss, variables)
     model.player_optimizer(player).apply(grads, variables)
+    return logs
+
+
+def forward_with_pullback(model, player, fn):
+    variables = model.player_variables(player)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch([v.value for v in variables])
+        outputs = fn()
+
+    def pullback(cotangent):
+        return tape.gradient(outputs, variables, output_gradients=cotangent)
+
+    return outputs, pullback
+
+
+def take_step_through(model, player, outputs, pullback, loss_fn):
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(outputs)
+        loss, logs = loss_fn(outputs)
+        loss = _replica_mean(loss)
+    grads = pullback(tape.gradient(loss, outputs))
+    model.player_optimizer(player).apply(grads, model.player_variables(player))
     return logs
 
 

@@ -1,5 +1,7 @@
 """PyTorch steps: gradients by autograd."""
 
+import contextlib
+
 import torch
 
 
@@ -9,10 +11,45 @@ def train_step(model, data):
 
 def take_step(model, player, loss_fn):
     variables = model.player_variables(player)
+    with _frozen_except(model, variables):
+        loss, logs = loss_fn()
+        grads = torch.autograd.grad(
+            loss, [v.value for v in variables], allow_unused=True
+        )
+    _apply(model, player, grads, variables)
+    return logs
+
+
+def forward_with_pullback(model, player, fn):
+    variables = model.player_variables(player)
+    parameters = [v.value for v in variables]
+    with _frozen_except(model, variables), torch.enable_grad():
+        outputs = fn()
+
+    def pullback(cotangent):
+        return torch.autograd.grad(outputs, parameters, cotangent, allow_unused=True)
+
+    return outputs, pullback
+
+
+def take_step_through(model, player, outputs, pullback, loss_fn):
+    inputs = outputs.detach().requires_grad_(True)
+    with _frozen_except(model, ()), torch.enable_grad():
+        loss, logs = loss_fn(inputs)
+        (cotangent,) = torch.autograd.grad(loss, inputs)
+    variables = model.player_variables(player)
+    _apply(model, player, pullback(cotangent), variables)
+    return logs
+
+
+@contextlib.contextmanager
+def _frozen_except(model, variables):
+    """Autograd records none of the model's parameters but `variables`.
+
+    The D step then builds no graph through G, and the G step computes no
+    weight gradients of D (TensorFlow and JAX prune these by themselves).
+    """
     own = {id(v) for v in variables}
-    # Autograd need not record the other players' parameters: the D step then
-    # builds no graph through G, and the G step computes no weight gradients
-    # of D (TensorFlow and JAX prune these by themselves).
     frozen = [
         v.value for v in model.trainable_variables
         if id(v) not in own and v.value.requires_grad
@@ -20,16 +57,15 @@ def take_step(model, player, loss_fn):
     for parameter in frozen:
         parameter.requires_grad_(False)
     try:
-        loss, logs = loss_fn()
-        grads = torch.autograd.grad(
-            loss, [v.value for v in variables], allow_unused=True
-        )
+        yield
     finally:
         for parameter in frozen:
             parameter.requires_grad_(True)
+
+
+def _apply(model, player, grads, variables):
     with torch.no_grad():
         model.player_optimizer(player).apply(list(grads), variables)
-    return logs
 
 
 def input_gradient(fn, x):
