@@ -13,8 +13,9 @@ before Keras is imported), one after the other, never in parallel:
   for WGAN-GP the paper's Algorithm 1 with ``torch.autograd.grad``). It runs
   at the start AND at the end of each model's block; the ratios divide by
   the median of those runs.
-* kerasgan (``DCGAN`` / ``WGANGP``, ``compile()`` defaults, ``fit`` on a fixed
-  random array in [-1, 1]) on tensorflow (XLA = kerasgan's default, and
+* kerasgan (``DCGAN(..., reuse_fakes=True)``, the reference's schedule, and
+  ``WGANGP``; ``compile()`` defaults, ``fit`` on a fixed random array in
+  [-1, 1]; the ``-fresh`` configs use kerasgan's default fresh G step) on tensorflow (XLA = kerasgan's default, and
   without), jax (jit = default, and eager), torch (eager = default, and
   ``torch.compile``), and with the ``mixed_bfloat16`` dtype policy.
 
