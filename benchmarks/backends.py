@@ -127,6 +127,11 @@ def describe(name):
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
+def reuses_fakes(config, model):
+    """Whether kerasgan runs `model` with `reuse_fakes` in `config`."""
+    return config.get("reuse_fakes", model["reuse_fakes"])
+
+
 def default_configs(model):
     return [n for n, c in CONFIGS.items()
             if n != REFERENCE and c.get("default", True) and model in c.get("models", MODELS)]
@@ -410,7 +415,7 @@ def run_kerasgan(spec, model, config):
 
     t0 = time.perf_counter()
     image, upsampling = model["image"], config.get("upsampling", "auto")
-    reuse_fakes = config.get("reuse_fakes", model["reuse_fakes"])
+    reuse_fakes = reuses_fakes(config, model)
     if model["gp"]:
         generator = dcgan_generator(image, NZ, WIDTH, upsampling=upsampling)
         critic = dcgan_discriminator(image, WIDTH, normalization=None)
@@ -707,11 +712,11 @@ def main(argv=None):
             "gpu": args.gpu,
             "seed": args.seed,
         }
-        flops = None if model["gp"] else {
-            "kerasgan_reuse_fakes": dcgan_flops(model["image"], model["critic_steps"], True)[0],
-            "kerasgan_fresh_fakes": dcgan_flops(model["image"], model["critic_steps"], False)[0],
-            REFERENCE: dcgan_flops(model["image"], model["critic_steps"], True)[1],
-        }
+        flops = None
+        if not model["gp"]:
+            reused, reference = dcgan_flops(model["image"], model["critic_steps"], True)
+            fresh, _ = dcgan_flops(model["image"], model["critic_steps"], False)
+            flops = {"kerasgan_reuse_fakes": reused, "kerasgan_fresh_fakes": fresh, REFERENCE: reference}
         if args.interleave:  # the reference between every two configurations
             plan = [(REFERENCE, f"{REFERENCE} (start)")]
             for n in configs:
@@ -729,7 +734,7 @@ def main(argv=None):
             if flops and "error" not in r:
                 if name == REFERENCE:
                     key = REFERENCE
-                elif CONFIGS[name].get("reuse_fakes", model["reuse_fakes"]):
+                elif reuses_fakes(CONFIGS[name], model):
                     key = "kerasgan_reuse_fakes"
                 else:
                     key = "kerasgan_fresh_fakes"

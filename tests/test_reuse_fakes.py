@@ -59,13 +59,13 @@ def test_reused_fakes_give_the_updates_of_a_fresh_pass_on_the_same_latents(optio
             np.testing.assert_allclose(got[path], expected[path], rtol=2e-4, atol=2e-5, err_msg=path)
         assert any(not np.allclose(got[p], initial[p]) for p in got), f"{net} did not train"
     # D's batch-norm statistics see the same batches either way.
+    got = values(reused.discriminator.non_trainable_variables)
     for path, value in values(fresh.discriminator.non_trainable_variables).items():
-        got = values(reused.discriminator.non_trainable_variables)[path]
-        np.testing.assert_allclose(got, value, rtol=2e-4, atol=2e-5, err_msg=path)
+        np.testing.assert_allclose(got[path], value, rtol=2e-4, atol=2e-5, err_msg=path)
     # G's moving statistics: two updates per iteration when fresh, one when reused.
+    got = values(reused.generator.non_trainable_variables)
     assert any(
-        not np.allclose(values(reused.generator.non_trainable_variables)[p], v)
-        for p, v in values(fresh.generator.non_trainable_variables).items()
+        not np.allclose(got[p], v) for p, v in values(fresh.generator.non_trainable_variables).items()
     )
     np.testing.assert_array_equal(
         [int(m.player_optimizer(p).iterations.numpy()) for m in (fresh, reused)
@@ -82,9 +82,9 @@ def test_reused_fakes_update_the_generators_batch_norm_statistics_once_per_itera
     model.fit(x, batch_size=32, epochs=1, shuffle=False, verbose=0)  # 1 iteration
     # One training-mode pass of the initial G on the same latent vectors.
     reference.generator(reference.sample_latent(32), training=True)
+    got = values(model.generator.non_trainable_variables)
     for path, value in values(reference.generator.non_trainable_variables).items():
-        got = values(model.generator.non_trainable_variables)[path]
-        np.testing.assert_allclose(got, value, rtol=1e-5, atol=1e-6, err_msg=path)
+        np.testing.assert_allclose(got[path], value, rtol=1e-5, atol=1e-6, err_msg=path)
 
 
 def test_reuse_fakes_is_saved_in_the_config_and_refuses_historical_averaging():
