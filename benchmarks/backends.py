@@ -34,6 +34,7 @@ Usage::
     .venv/bin/python benchmarks/backends.py --models dcgan64 --configs jax,torch --repeats 5
     .venv/bin/python benchmarks/backends.py --profile            # + where the time goes (torch ops)
     .venv/bin/python benchmarks/backends.py --gpu --json out.json  # on a GPU machine: jax and torch
+    bash benchmarks/gpu.sh --cpus 2 runs/xeon --models dcgan64     # CPU run pinned to 2 cores (taskset)
     .venv/bin/python benchmarks/backends.py --list-configs
 """
 
@@ -195,6 +196,14 @@ def dcgan_flops(image, critic_steps, reuse_fakes):
 # =========================================================================
 # child side
 # =========================================================================
+def usable_cpus():
+    """Logical CPUs this process may run on (its affinity mask: `taskset`)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count()
+
+
 def _peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
@@ -280,7 +289,7 @@ def run_reference(spec, model):
 
     device = torch.device("cuda" if spec["gpu"] else "cpu")
     extra = {"torch_default_threads": torch.get_num_threads(), "device": str(device)}
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(usable_cpus())
     torch.manual_seed(spec["seed"])
     image = model["image"]
     generator, steps, size = reference_networks(image)
@@ -379,7 +388,7 @@ def run_kerasgan(spec, model, config):
         import torch
 
         extra["torch_default_threads"] = torch.get_num_threads()
-        torch.set_num_threads(os.cpu_count())  # as many threads as the reference
+        torch.set_num_threads(usable_cpus())  # as many threads as the reference
         extra["torch_threads"] = torch.get_num_threads()
     t0 = time.perf_counter()
     import keras
@@ -468,7 +477,7 @@ def matmul_peak(gpu, size=2048, repeats=5):
     """fp32 matmul GFLOP/s with torch on this machine (the roofline's ceiling)."""
     import torch
 
-    torch.set_num_threads(os.cpu_count())
+    torch.set_num_threads(usable_cpus())
     device = "cuda" if gpu else "cpu"
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
@@ -505,7 +514,8 @@ def machine_info(gpu):
         pass
     info = {
         "cpu": cpu,
-        "cpu_count": os.cpu_count(),
+        "cpu_count": usable_cpus(),
+        "cpu_count_machine": os.cpu_count(),
         # What bf16 needs to be fast on a CPU (AMX tiles or AVX-512 BF16).
         "cpu_bf16": sorted(f for f in flags if f in ("amx_bf16", "amx_tile", "avx512_bf16", "avx512f")),
         "python": platform.python_version(),
@@ -686,7 +696,9 @@ def main(argv=None):
     machine = machine_info(args.gpu)
     v = machine["versions"]
     print("# kerasgan training throughput by backend, against plain PyTorch\n")
-    print(f"- CPU: {machine['cpu']}, {machine['cpu_count']} logical cores; bf16-relevant CPU flags: "
+    pinned = ("" if machine["cpu_count"] == machine["cpu_count_machine"]
+              else f" (pinned) of the machine's {machine['cpu_count_machine']}")
+    print(f"- CPU: {machine['cpu']}, {machine['cpu_count']} logical cores{pinned}; bf16-relevant CPU flags: "
           f"{', '.join(machine['cpu_bf16']) or 'none (no AVX-512, no AMX)'}")
     if args.gpu:
         print(f"- GPU: {machine.get('gpu')}")

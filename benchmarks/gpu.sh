@@ -13,6 +13,12 @@
 #
 # then run `bash benchmarks/gpu.sh $OUT --models dcgan64` there with `.whl`
 # carried (one model per call keeps a call under its 10-minute limit).
+#
+# `--cpus N` runs the CPU benchmark instead (no --gpu, the GPU hidden), pinned
+# with taskset to N logical CPUs on distinct physical cores: the lent
+# machine's Xeon has AMX, so this measures bf16 where the CPU supports it:
+#
+#   bash benchmarks/gpu.sh --cpus 2 $OUT/xeon --models dcgan64 --configs jax,torch,jax-bf16,torch-bf16
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -29,14 +35,28 @@ if [ "${1:-}" = "--download-wheels" ]; then
   ls .whl
   exit 0
 fi
+CPUS=
+if [ "${1:-}" = "--cpus" ]; then
+  # One logical CPU per physical core (no two hyperthreads of one core).
+  CPUS=$(lscpu -p=CPU,CORE,SOCKET | grep -v '^#' | awk -F, '!seen[$3 "," $2]++ {print $1}' \
+    | head -n "$2" | paste -sd, -)
+  shift 2
+fi
 OUT=${1:-runs/gpu}
 shift || true
 mkdir -p "$OUT"
-if [ -d .whl ]; then
+if [ -d .whl ] && ! $PY -c "import keras" 2>/dev/null; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/kerasgan-site .whl/*.whl
   export PYTHONPATH=/tmp/kerasgan-site:$PWD
 else
   export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+fi
+if [ -n "$CPUS" ]; then
+  echo "CPU run pinned to logical CPUs $CPUS (GPU hidden)"
+  CUDA_VISIBLE_DEVICES= JAX_PLATFORMS=cpu PYTHONUNBUFFERED=1 taskset -c "$CPUS" \
+    $PY benchmarks/backends.py --child-timeout 300 --json "$OUT/cpu_benchmark.json" "$@" \
+    | tee "$OUT/cpu_benchmark.md"
+  exit
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 PYTHONUNBUFFERED=1 $PY benchmarks/backends.py --gpu --child-timeout 300 --json "$OUT/gpu_benchmark.json" "$@" \

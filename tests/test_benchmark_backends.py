@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -81,22 +82,30 @@ def test_flop_counts_match_the_keras_layers(image):
     assert reference - reused == m * d and fresh - reused == m * g
 
 
+@pytest.mark.skipif(shutil.which("taskset") is None or shutil.which("lscpu") is None,
+                    reason="gpu.sh --cpus needs taskset and lscpu (util-linux)")
 def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
+    """Through `gpu.sh --cpus 1`: the CPU run pinned to one core (GPU hidden)."""
     backend = keras.backend.backend()
-    out = tmp_path / "bench.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHON=sys.executable)
     proc = subprocess.run(
-        [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", backend, "--quick",
-         "--json", str(out)],
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--cpus", "1", str(tmp_path),
+         "--models", "dcgan28", "--configs", backend, "--quick"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(out.read_text())
+    assert "pinned to logical CPUs" in proc.stdout
+    payload = json.loads((tmp_path / "cpu_benchmark.json").read_text())
+    # Pinned: the run saw one usable CPU, and the torch runs used one thread.
+    assert payload["machine"]["cpu_count"] == 1
+    assert payload["settings"]["gpu"] is False
     (block,) = payload["models"]
     labels = [r["label"] for r in block["results"]]
     assert labels == ["torch-reference (start)", backend, "torch-reference (end)"]
     for r in block["results"]:
         assert r["images_per_s"] > 0 and r["iterations_timed"] >= 1
+        if "torch_threads" in r:
+            assert r["torch_threads"] == 1
     assert block["reference_images_per_s"] > 0
     kerasgan_run = block["results"][1]
     assert kerasgan_run["parameters"] > 0 and np.isfinite(list(kerasgan_run["last_logs"].values())).all()
