@@ -86,6 +86,29 @@ def test_interpolates_are_per_sample_and_uniform():
     assert abs(e.mean() - 0.5) < 0.03 and abs(e.std() - np.sqrt(1 / 12)) < 0.02  # U[0, 1], not N
 
 
+def test_interpolates_of_numpy_batches_stay_backend_tensors(monkeypatch, backend):
+    """numpy batches must not meet ε through numpy: on a GPU numpy cannot read
+    a device tensor (found on an H100 with torch; simulated here)."""
+    if backend == "torch":
+        import torch
+
+        def refuse(self, *args, **kwargs):
+            raise TypeError("can't convert cuda:0 device type tensor to numpy")
+
+        monkeypatch.setattr(torch.Tensor, "__array__", refuse)
+    real = np.ones((4, 2), "float32")
+    fake = np.zeros((4, 2), "float32")
+    mixed = kerasgan.losses.random_interpolates(real, fake, seed=3)
+    assert ops.is_tensor(mixed)
+    # critic(x) = ‖x‖²: ∇ = 2x̂, so ‖∇‖ = 2√2·ε per sample.
+    penalty, norm = kerasgan.losses.gradient_penalty(
+        lambda v: ops.sum(ops.square(v), axis=1), real, fake, seed=3)
+    monkeypatch.undo()
+    eps = ops.convert_to_numpy(mixed)[:, 0].astype("float64")
+    np.testing.assert_allclose(float(norm), np.mean(2 * np.sqrt(2) * eps), rtol=1e-5)
+    np.testing.assert_allclose(float(penalty), np.mean((2 * np.sqrt(2) * eps - 1) ** 2), rtol=1e-5)
+
+
 def _numpy_critic(x, w1, b1, w2, b2):
     return (np.tanh(x @ w1 + b1) @ w2 + b2)[:, 0]
 

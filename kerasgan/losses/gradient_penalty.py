@@ -14,6 +14,10 @@ def random_interpolates(real, fake, seed=None):
     """
     from kerasgan.engine import distribution  # (kerasgan.engine imports losses)
 
+    # numpy batches become backend tensors first: `ε * ndarray` would go
+    # through numpy, which cannot read a tensor on a GPU (torch raises).
+    real = ops.convert_to_tensor(real)
+    fake = ops.convert_to_tensor(fake, dtype=real.dtype)
     # Under a multi-replica TF strategy: this replica's rows of the global draw.
     epsilon = distribution.draw_batch(
         lambda n: keras.random.uniform(
