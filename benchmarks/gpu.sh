@@ -37,6 +37,10 @@ if [ "${1:-}" = "--download-wheels" ]; then
 fi
 CPUS=
 if [ "${1:-}" = "--cpus" ]; then
+  if ! [[ "${2:-}" =~ ^[1-9][0-9]*$ ]]; then
+    echo "gpu.sh: --cpus needs a positive number of logical CPUs, got '${2:-}'" >&2
+    exit 2
+  fi
   # One logical CPU per physical core (no two hyperthreads of one core).
   CPUS=$(lscpu -p=CPU,CORE,SOCKET | grep -v '^#' | awk -F, '!seen[$3 "," $2]++ {print $1}' \
     | head -n "$2" | paste -sd, -)
