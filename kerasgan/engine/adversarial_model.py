@@ -470,7 +470,7 @@ class AdversarialModel(keras.Model):
                 # G's forward pass, kept for the generator step's backward.
                 fake, pullback = self.forward_with_pullback(
                     "generator",
-                    lambda: self.fake_samples(ops.shape(real_minibatch)[0], label_minibatch),
+                    lambda: self.fakes_for(real_minibatch, label_minibatch),
                 )
             # Ascend the discriminator's objective on m real and m fake samples.
             self.take_step(
@@ -506,6 +506,13 @@ class AdversarialModel(keras.Model):
         self.record(logs)
         return logs
 
+    def fakes_for(self, real, labels=None, fake=None):
+        """`fake` when given (`reuse_fakes`), else as many fresh samples as
+        `real` has."""
+        if fake is None:
+            fake = self.fake_samples(ops.shape(real)[0], labels)
+        return fake
+
     def unpack_batch(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         return ops.cast(x, self.compute_dtype), y
@@ -513,9 +520,7 @@ class AdversarialModel(keras.Model):
     def discriminator_loss(self, real, labels=None, fake=None):
         """The discriminator's loss on real samples and as many fakes
         (`fake`, or fresh ones when `None`)."""
-        if fake is None:
-            fake = self.fake_samples(ops.shape(real)[0], labels)
-        fake = ops.stop_gradient(fake)
+        fake = ops.stop_gradient(self.fakes_for(real, labels, fake))
         real_outputs = self.discriminate(real, labels)
         fake_outputs = self.discriminate(fake, labels)
         real_scores = self.adversarial_output(real_outputs)
@@ -548,8 +553,7 @@ class AdversarialModel(keras.Model):
     def generator_loss(self, real, labels=None, fake=None):
         """The generator's loss on `fake`, or on as many fresh samples as
         `real` has when `None`."""
-        if fake is None:
-            fake = self.fake_samples(ops.shape(real)[0], labels)
+        fake = self.fakes_for(real, labels, fake)
         if self.feature_extractor is not None:
             # Salimans et al. (2016), §3.1: ‖E f(x) − E f(G(z))‖².
             real_features = ops.stop_gradient(

@@ -80,9 +80,7 @@ class BEGAN(NetworkGAN):
         return began_discriminator(data_shape, self.embedding_dim, _filters(width))
 
     def discriminator_loss(self, real, labels=None, fake=None):
-        if fake is None:
-            fake = self.fake_samples(ops.shape(real)[0])
-        fake = ops.stop_gradient(fake)
+        fake = ops.stop_gradient(self.fakes_for(real, fake=fake))
         real_loss = reconstruction_loss(real, self.discriminate(real))
         fake_loss = reconstruction_loss(fake, self.discriminate(fake))
         loss = real_loss - ops.stop_gradient(self.k) * fake_loss
@@ -91,8 +89,7 @@ class BEGAN(NetworkGAN):
         return loss, {"d_loss": loss, "real_reconstruction": real_loss}
 
     def generator_loss(self, real, labels=None, fake=None):
-        if fake is None:
-            fake = self.fake_samples(ops.shape(real)[0])
+        fake = self.fakes_for(real, fake=fake)
         fake_loss = reconstruction_loss(fake, self.discriminate(fake))
         real_loss = self.last_real_reconstruction
         balance = self.gamma * real_loss - ops.stop_gradient(fake_loss)
