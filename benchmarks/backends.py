@@ -105,6 +105,10 @@ CONFIGS = {
                           upsampling="transpose", default=False, slow=True),
     "torch-subpixel": dict(kind="kerasgan", backend="torch", jit_compile=None,
                            upsampling="subpixel", default=False),
+    # XLA-CPU's own options instead of kerasgan's CPU_COMPILER_OPTIONS
+    # (YNNPACK convolutions; opt-in).
+    "jax-xla-defaults": dict(kind="kerasgan", backend="jax", jit_compile=None,
+                             xla_defaults=True, default=False),
 }
 GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
@@ -125,6 +129,8 @@ def describe(name):
         extra += f", upsampling={c['upsampling']!r}"
     if c.get("reuse_fakes") is False:
         extra += ", reuse_fakes=False (fresh G forward for the G step)"
+    if c.get("xla_defaults"):
+        extra += ", XLA-CPU's default options (CPU_COMPILER_OPTIONS = {})"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
@@ -403,6 +409,10 @@ def run_kerasgan(spec, model, config):
     extra["import_s"] = time.perf_counter() - t0
     if config.get("dtype_policy"):
         keras.config.set_dtype_policy(config["dtype_policy"])
+    if config.get("xla_defaults"):
+        from kerasgan.engine.backend import jax as jax_steps
+
+        jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
     keras.utils.set_random_seed(spec["seed"])
 
     class IterationTimer(keras.callbacks.Callback):
@@ -438,6 +448,10 @@ def run_kerasgan(spec, model, config):
         gan.compile(jit_compile=config["jit_compile"])
     extra.update(build_s=time.perf_counter() - t0, jit_compile=gan.jit_compile, reuse_fakes=reuse_fakes,
                  parameters=int(gan.count_params()), dtype_policy=keras.config.dtype_policy().name)
+    if config["backend"] == "jax":
+        from kerasgan.engine.backend import jax as jax_steps
+
+        extra["xla_compiler_options"] = jax_steps.compiler_options()
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")

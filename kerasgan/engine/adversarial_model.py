@@ -1,5 +1,7 @@
 """The adversarial model: players, losses and one training loop for all backends."""
 
+import contextlib
+
 import numpy as np
 import keras
 from keras import ops
@@ -447,6 +449,13 @@ class AdversarialModel(keras.Model):
             raise RuntimeError(
                 f"Call {type(self).__name__}.compile() before fit()."
             )
+
+    def make_train_function(self, force=False):
+        # The JAX backend compiles the step with its XLA-CPU options
+        # (kerasgan.engine.backend.jax.CPU_COMPILER_OPTIONS).
+        scope = getattr(backend_steps.get(), "train_function_scope", contextlib.nullcontext)
+        with scope():
+            return super().make_train_function(force)
 
     def train_step(self, *args):
         return backend_steps.get().train_step(self, *args)

@@ -21,7 +21,9 @@ Each module implements five functions with the same meaning:
 
 optionally the data-parallel hooks that `kerasgan.engine.distribution`
 calls (`draw_batch`, `split_batch`, `resolve_jit_compile`; only TensorFlow
-needs them, for `tf.distribute` strategies), and two constants:
+needs them, for `tf.distribute` strategies), `train_function_scope()` (a
+context in which Keras's trainer builds the train function; only JAX has
+one, to compile with its XLA-CPU options), and two constants:
 `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means for kerasgan
 models) and `FAST_UPSAMPLING` (how `SubPixelConv2DTranspose(
 implementation="auto")` computes).

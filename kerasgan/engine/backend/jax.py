@@ -17,10 +17,16 @@ devices, so losses, gradients, batch-norm statistics and random draws are
 those of the global batch (tests/test_distributed.py).
 """
 
+import contextlib
+import functools
+import os
+
 import jax
 import keras
 # Private, but the only way to read the enclosing scope's current values.
 from keras.src.backend.common.stateless_scope import get_stateless_scope
+# Private: the `jit` that Keras's JAX trainer compiles the train step with.
+from keras.src.backend.jax import trainer as keras_jax_trainer
 
 
 def train_step(model, state, data):
@@ -144,6 +150,57 @@ class _RecordingScope(keras.StatelessScope):
 
 
 AUTO_JIT_COMPILE = True
+
+# XLA options for the jitted train step on the CPU. Since jaxlib 0.10, XLA-CPU
+# hands each convolution to YNNPACK by default, which computes the kernel
+# gradients of strided convolutions (`rhs_dilate` windows) 2.5-8x slower than
+# XLA's own Eigen convolution on DCGAN's layers; YNNPACK keeps the dot
+# products. Measured in benchmarks/README.md ("XLA-CPU's YNNPACK
+# convolutions"). Set to {} for XLA's defaults. A user's own XLA_FLAGS setting
+# of an option wins, and options this jaxlib does not know are dropped.
+CPU_COMPILER_OPTIONS = {
+    "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
+}
+
+
+def compiler_options():
+    """The options of `CPU_COMPILER_OPTIONS` that apply here, as a dict.
+
+    Empty off the CPU, for options named in the XLA_FLAGS environment
+    variable, and for options this jaxlib rejects (checked once per option
+    by compiling a one-operation function).
+    """
+    if jax.default_backend() != "cpu":
+        return {}
+    flags = os.environ.get("XLA_FLAGS", "")
+    return {
+        name: value for name, value in CPU_COMPILER_OPTIONS.items()
+        if f"--{name}" not in flags and _accepted(name, value)
+    }
+
+
+@functools.lru_cache(maxsize=None)
+def _accepted(name, value):
+    try:
+        jax.jit(lambda x: x + 1, compiler_options={name: value}).lower(1.0).compile()
+    except Exception:  # an unknown option or value: XLA's error types vary
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def train_function_scope():
+    """Keras's JAX trainer compiles the train step with `compiler_options()`."""
+    options = compiler_options()
+    stock = keras_jax_trainer.jit
+    if not options or stock is not jax.jit:  # Flax NNX's jit: left as it is
+        yield
+        return
+    keras_jax_trainer.jit = functools.partial(stock, compiler_options=options)
+    try:
+        yield
+    finally:
+        keras_jax_trainer.jit = stock
 
 # How SubPixelConv2DTranspose(implementation="auto") computes on this backend.
 # XLA-CPU differentiates conv_transpose w.r.t. its kernel very slowly
