@@ -153,11 +153,13 @@ AUTO_JIT_COMPILE = True
 
 # XLA options for the jitted train step on the CPU. Since jaxlib 0.10, XLA-CPU
 # hands each convolution to YNNPACK by default, which computes the kernel
-# gradients of strided convolutions (`rhs_dilate` windows) 2.5-8x slower than
-# XLA's own Eigen convolution on DCGAN's layers; YNNPACK keeps the dot
-# products. Measured in benchmarks/README.md ("XLA-CPU's YNNPACK
-# convolutions"). Set to {} for XLA's defaults. A user's own XLA_FLAGS setting
-# of an option wins, and options this jaxlib does not know are dropped.
+# gradients of strided convolutions (`rhs_dilate` windows) 1.5-8x slower than
+# XLA's own Eigen convolutions on DCGAN's layers; with this option YNNPACK
+# keeps only the dot products. Measured by benchmarks/xla_cpu_convolutions.py
+# and the `jax-xla-defaults` configuration of benchmarks/backends.py (figures
+# in benchmarks/README.md). Set to {} for XLA's defaults. A user's own
+# XLA_FLAGS setting of an option wins, and options this jaxlib does not know
+# are dropped.
 CPU_COMPILER_OPTIONS = {
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
 }
@@ -201,6 +203,7 @@ def train_function_scope():
         yield
     finally:
         keras_jax_trainer.jit = stock
+
 
 # How SubPixelConv2DTranspose(implementation="auto") computes on this backend.
 # XLA-CPU differentiates conv_transpose w.r.t. its kernel very slowly
