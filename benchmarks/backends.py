@@ -409,10 +409,6 @@ def run_kerasgan(spec, model, config):
     extra["import_s"] = time.perf_counter() - t0
     if config.get("dtype_policy"):
         keras.config.set_dtype_policy(config["dtype_policy"])
-    if config.get("xla_defaults"):
-        from kerasgan.engine.backend import jax as jax_steps
-
-        jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
     keras.utils.set_random_seed(spec["seed"])
 
     class IterationTimer(keras.callbacks.Callback):
@@ -451,6 +447,8 @@ def run_kerasgan(spec, model, config):
     if config["backend"] == "jax":
         from kerasgan.engine.backend import jax as jax_steps
 
+        if config.get("xla_defaults"):
+            jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
         extra["xla_compiler_options"] = jax_steps.compiler_options()
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])

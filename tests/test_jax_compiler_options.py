@@ -89,16 +89,24 @@ def test_user_xla_flags_win_and_unknown_options_are_dropped(monkeypatch):
         _trained_weights()
 
 
-def _trained_weights():
+def _small_dcgan():
     keras.utils.set_random_seed(0)  # the same initial weights every call
-    x = np.random.default_rng(0).uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
-    model = kerasgan.models.DCGAN(
+    return kerasgan.models.DCGAN(
         image_shape=(16, 16, 1), latent_dim=8, generator_filters=8,
         discriminator_filters=8, seed=3, reuse_fakes=True,
     )
+
+
+def _weights(model):
+    return [keras.ops.convert_to_numpy(v.value) for v in model.generator.weights + model.discriminator.weights]
+
+
+def _trained_weights():
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
+    model = _small_dcgan()
     model.compile()
     model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False)
-    return [keras.ops.convert_to_numpy(v.value) for v in model.generator.weights + model.discriminator.weights]
+    return _weights(model)
 
 
 @jax_only
@@ -135,18 +143,9 @@ def test_fit_builds_its_train_function_inside_the_scope(monkeypatch):
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="the other backends")
 def test_other_backends_build_the_stock_train_function():
     assert not hasattr(backend_steps.get(), "train_function_scope")
-    before = _initial_weights()
+    before = _weights(_small_dcgan())
     after = _trained_weights()
     assert any(not np.allclose(a, b) for a, b in zip(before, after))
-
-
-def _initial_weights():
-    keras.utils.set_random_seed(0)
-    model = kerasgan.models.DCGAN(
-        image_shape=(16, 16, 1), latent_dim=8, generator_filters=8,
-        discriminator_filters=8, seed=3,
-    )
-    return [keras.ops.convert_to_numpy(v.value) for v in model.generator.weights + model.discriminator.weights]
 
 
 @jax_only
