@@ -39,6 +39,7 @@ Usage::
 """
 
 import argparse
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -76,6 +77,13 @@ MODELS = {
 # models it runs on by default (all when absent); `slow`: --slow-time-cap.
 CONFIGS = {
     REFERENCE: dict(kind="reference", backend="torch"),
+    # What plain PyTorch itself gets from the tuning its CPU guide recommends
+    # (opt-in bounds, not references: ratios still divide by REFERENCE):
+    # channels-last memory format, and that plus bf16 autocast (AMX, GPUs).
+    f"{REFERENCE}-channels-last": dict(kind="reference", backend="torch", channels_last=True,
+                                       default=False, models=("dcgan64", "dcgan28")),
+    f"{REFERENCE}-bf16": dict(kind="reference", backend="torch", channels_last=True, autocast=True,
+                              default=False, models=("dcgan64", "dcgan28")),
     "tensorflow": dict(kind="kerasgan", backend="tensorflow", jit_compile=None),
     "tensorflow-nojit": dict(kind="kerasgan", backend="tensorflow", jit_compile=False),
     "jax": dict(kind="kerasgan", backend="jax", jit_compile=None),
@@ -109,6 +117,10 @@ CONFIGS = {
     # (YNNPACK convolutions; opt-in).
     "jax-xla-defaults": dict(kind="kerasgan", backend="jax", jit_compile=None,
                              xla_defaults=True, default=False),
+    # Keras's own torch conv / conv_transpose instead of kerasgan's lean ones
+    # (torch_convolutions.ENABLED = False; opt-in).
+    "torch-keras-convolutions": dict(kind="kerasgan", backend="torch", jit_compile=None,
+                                     keras_convolutions=True, default=False),
 }
 GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
@@ -116,7 +128,8 @@ GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 def describe(name):
     c = CONFIGS[name]
     if c["kind"] == "reference":
-        return "plain PyTorch, eager"
+        return "plain PyTorch, eager" + (", channels-last" if c.get("channels_last") else "") + (
+            ", bf16 autocast" if c.get("autocast") else "")
     jit = {
         (None, "tensorflow"): "XLA (default)", (None, "jax"): "jit (default)",
         (None, "torch"): "eager (default)", (False, "tensorflow"): "tf.function, no XLA",
@@ -131,6 +144,8 @@ def describe(name):
         extra += ", reuse_fakes=False (fresh G forward for the G step)"
     if c.get("xla_defaults"):
         extra += ", XLA-CPU's default options (CPU_COMPILER_OPTIONS = {})"
+    if c.get("keras_convolutions"):
+        extra += ", Keras's own conv ops (torch_convolutions.ENABLED = False)"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
@@ -287,12 +302,21 @@ def reference_discriminator(image, steps, size, batch_norm=True):
     return nn.Sequential(*d)
 
 
-def run_reference(spec, model):
-    """The model in plain eager PyTorch, written after the classic example."""
+def run_reference(spec, model, config=None):
+    """The model in plain eager PyTorch, written after the classic example.
+
+    `config` may ask for the channels-last memory format and bf16 autocast
+    of the forward passes (DCGAN only; losses in float32).
+    """
+    import contextlib
+
     import numpy as np
     import torch
     from torch import nn
 
+    config = config or CONFIGS[REFERENCE]
+    if model["gp"] and (config.get("channels_last") or config.get("autocast")):
+        raise ValueError("the channels-last and autocast references are DCGAN only")
     device = torch.device("cuda" if spec["gpu"] else "cpu")
     extra = {"torch_default_threads": torch.get_num_threads(), "device": str(device)}
     torch.set_num_threads(usable_cpus())
@@ -309,8 +333,13 @@ def run_reference(spec, model):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
-    generator.apply(init_weights).to(device)
-    discriminator.apply(init_weights).to(device)
+    layout = torch.channels_last if config.get("channels_last") else torch.contiguous_format
+    generator.apply(init_weights).to(device, memory_format=layout)
+    discriminator.apply(init_weights).to(device, memory_format=layout)
+    if config.get("autocast"):
+        autocast = functools.partial(torch.autocast, device.type, dtype=torch.bfloat16)
+    else:
+        autocast = contextlib.nullcontext
     extra["parameters"] = sum(p.numel() for p in generator.parameters()) + sum(
         p.numel() for p in discriminator.parameters())
     if model["gp"]:
@@ -325,20 +354,26 @@ def run_reference(spec, model):
     rng = np.random.default_rng(spec["seed"])
     data = torch.from_numpy(
         rng.uniform(-1.0, 1.0, (n_batches * k * m, image[2], image[0], image[1])).astype("float32")
-    ).to(device)
+    ).to(device).contiguous(memory_format=layout)
     real_label, fake_label = torch.ones(m, device=device), torch.zeros(m, device=device)
 
     def dcgan_iteration(i):
         real = data[(i % n_batches) * m : (i % n_batches + 1) * m]
         discriminator.zero_grad()
-        err_real = criterion(discriminator(real).view(-1), real_label)
+        with autocast():
+            logits = discriminator(real).view(-1)
+        err_real = criterion(logits.float(), real_label)
         err_real.backward()
-        fake = generator(torch.randn(m, NZ, 1, 1, device=device))
-        err_fake = criterion(discriminator(fake.detach()).view(-1), fake_label)
+        with autocast():
+            fake = generator(torch.randn(m, NZ, 1, 1, device=device))
+            logits = discriminator(fake.detach()).view(-1)
+        err_fake = criterion(logits.float(), fake_label)
         err_fake.backward()
         opt_d.step()
         generator.zero_grad()
-        err_g = criterion(discriminator(fake).view(-1), real_label)
+        with autocast():
+            logits = discriminator(fake).view(-1)
+        err_g = criterion(logits.float(), real_label)
         err_g.backward()
         opt_g.step()
         return (err_real + err_fake).item(), err_g.item()
@@ -450,6 +485,12 @@ def run_kerasgan(spec, model, config):
         if config.get("xla_defaults"):
             jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
         extra["xla_compiler_options"] = jax_steps.compiler_options()
+    if config["backend"] == "torch":
+        from kerasgan.engine.backend import torch_convolutions
+
+        if config.get("keras_convolutions"):
+            torch_convolutions.ENABLED = False  # read when each step starts
+        extra["fast_convolutions"] = torch_convolutions.ENABLED
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")
@@ -476,7 +517,7 @@ def run_kerasgan(spec, model, config):
 def child_main(name, model_name, spec):
     config, model = CONFIGS[name], MODELS[model_name]
     if config["kind"] == "reference":
-        result = run_reference(spec, model)
+        result = run_reference(spec, model, config)
     else:
         if os.environ.get("KERAS_BACKEND") != config["backend"]:
             raise SystemExit(f"{name}: KERAS_BACKEND must be {config['backend']!r} before keras is imported")
@@ -756,7 +797,7 @@ def main(argv=None):
                           backend, args.child_timeout)
             r.update(label=label, config=name, description=describe(name))
             if flops and "error" not in r:
-                if name == REFERENCE:
+                if CONFIGS[name]["kind"] == "reference":
                     key = REFERENCE
                 elif reuses_fakes(CONFIGS[name], model):
                     key = "kerasgan_reuse_fakes"

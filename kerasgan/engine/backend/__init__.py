@@ -27,6 +27,9 @@ one, to compile with its XLA-CPU options), and two constants:
 `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means for kerasgan
 models) and `FAST_UPSAMPLING` (how `SubPixelConv2DTranspose(
 implementation="auto")` computes).
+
+`torch_convolutions` holds the torch step's lean versions of Keras's conv
+ops, active only inside that backend's `train_step`.
 """
 
 import importlib

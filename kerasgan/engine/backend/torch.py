@@ -4,9 +4,14 @@ import contextlib
 
 import torch
 
+from kerasgan.engine.backend.torch_convolutions import fast_convolutions
+
 
 def train_step(model, data):
-    return model.adversarial_step(data)
+    # Keras's conv ops copy every activation twice, and its conv_transpose
+    # computes borders it crops: see torch_convolutions.py.
+    with fast_convolutions():
+        return model.adversarial_step(data)
 
 
 def take_step(model, player, loss_fn):
