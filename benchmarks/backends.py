@@ -117,10 +117,13 @@ CONFIGS = {
     # (YNNPACK convolutions; opt-in).
     "jax-xla-defaults": dict(kind="kerasgan", backend="jax", jit_compile=None,
                              xla_defaults=True, default=False),
-    # Keras's own torch conv / conv_transpose instead of kerasgan's lean ones
-    # (torch_convolutions.ENABLED = False; opt-in).
-    "torch-keras-convolutions": dict(kind="kerasgan", backend="torch", jit_compile=None,
-                                     keras_convolutions=True, default=False),
+    # Keras's own conv ops instead of kerasgan's faster forms of the same maps
+    # ({backend}_convolutions.ENABLED = False; opt-in): XLA's input gradients
+    # of strided convolutions on TF and JAX, Keras's layout copies and crops
+    # on torch.
+    **{f"{b}-keras-convolutions": dict(kind="kerasgan", backend=b, jit_compile=None,
+                                       keras_convolutions=True, default=False)
+       for b in ("tensorflow", "jax", "torch")},
 }
 GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
@@ -145,7 +148,7 @@ def describe(name):
     if c.get("xla_defaults"):
         extra += ", XLA-CPU's default options (CPU_COMPILER_OPTIONS = {})"
     if c.get("keras_convolutions"):
-        extra += ", Keras's own conv ops (torch_convolutions.ENABLED = False)"
+        extra += f", Keras's own conv ops ({c['backend']}_convolutions.ENABLED = False)"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
@@ -485,12 +488,11 @@ def run_kerasgan(spec, model, config):
         if config.get("xla_defaults"):
             jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
         extra["xla_compiler_options"] = jax_steps.compiler_options()
-    if config["backend"] == "torch":
-        from kerasgan.engine.backend import torch_convolutions
-
-        if config.get("keras_convolutions"):
-            torch_convolutions.ENABLED = False  # read when each step starts
-        extra["fast_convolutions"] = torch_convolutions.ENABLED
+    # Every backend's step has faster forms of Keras's conv ops.
+    convolutions = importlib.import_module(f"kerasgan.engine.backend.{config['backend']}_convolutions")
+    if config.get("keras_convolutions"):
+        convolutions.ENABLED = False  # read when each step starts (is traced)
+    extra["fast_convolutions"] = convolutions.ENABLED
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")

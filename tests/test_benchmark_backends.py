@@ -110,8 +110,7 @@ def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
     kerasgan_run = block["results"][1]
     assert kerasgan_run["parameters"] > 0 and np.isfinite(list(kerasgan_run["last_logs"].values())).all()
     assert kerasgan_run["reuse_fakes"] is True  # the reference's schedule
-    if backend == "torch":
-        assert kerasgan_run["fast_convolutions"] is True  # kerasgan's default
+    assert kerasgan_run["fast_convolutions"] is True  # kerasgan's default
     # The printed table has the ratio column filled for every run.
     assert len(re.findall(r"\| \d+\.\d\dx \|", proc.stdout)) == 3, proc.stdout
 

@@ -28,8 +28,9 @@ one, to compile with its XLA-CPU options), and two constants:
 models) and `FAST_UPSAMPLING` (how `SubPixelConv2DTranspose(
 implementation="auto")` computes).
 
-`torch_convolutions` holds the torch step's lean versions of Keras's conv
-ops, active only inside that backend's `train_step`.
+`torch_convolutions` and `jax_convolutions` hold faster forms of Keras's
+conv ops on those backends (the same linear maps), active only inside that
+backend's `train_step`.
 """
 
 import importlib

@@ -28,6 +28,8 @@ from keras.src.backend.common.stateless_scope import get_stateless_scope
 # Private: the `jit` that Keras's JAX trainer compiles the train step with.
 from keras.src.backend.jax import trainer as keras_jax_trainer
 
+from kerasgan.engine.backend.jax_convolutions import fast_convolutions
+
 
 def train_step(model, state, data):
     groups = (
@@ -40,7 +42,9 @@ def train_step(model, state, data):
         pair for variables, values in zip(groups, state)
         for pair in zip(variables, values)
     ]
-    with keras.StatelessScope(state_mapping=mapping) as scope:
+    # Strided convolutions with XLA-CPU-friendly input gradients: see
+    # jax_convolutions.py.
+    with keras.StatelessScope(state_mapping=mapping) as scope, fast_convolutions():
         logs = model.adversarial_step(data)
     new_state = tuple(
         [scope.get_current_value(v) for v in variables] for variables in groups

@@ -28,6 +28,8 @@ import warnings
 import keras
 import tensorflow as tf
 
+from kerasgan.engine.backend.tensorflow_convolutions import fast_convolutions
+
 
 def _multi_replica_context():
     """The replica context of a strategy with more than one replica, or None."""
@@ -38,10 +40,13 @@ def _multi_replica_context():
 
 
 def train_step(model, data):
-    if _multi_replica_context() is None:
-        return model.adversarial_step(data)
-    with _synchronized_batch_norm(model):
-        return model.adversarial_step(data)
+    # Strided convolutions with XLA-CPU-friendly input gradients: see
+    # tensorflow_convolutions.py.
+    with fast_convolutions():
+        if _multi_replica_context() is None:
+            return model.adversarial_step(data)
+        with _synchronized_batch_norm(model):
+            return model.adversarial_step(data)
 
 
 def _replica_mean(loss):

@@ -1,8 +1,8 @@
 """Leaner 2-D convolutions for Keras's torch backend, used inside kerasgan's steps.
 
 Keras's torch backend computes `ops.conv` and `ops.conv_transpose` for
-channels-last (NHWC) tensors in ways that cost DCGAN about 14% of its
-iteration time on a 2-core CPU (benchmarks/README.md):
+channels-last (NHWC) tensors in ways that make a DCGAN-64 iteration on a
+2-core CPU 6-13% slower than it needs to be (benchmarks/README.md):
 
 - `conv` copies each input NHWC -> NCHW (`.contiguous()`) and then copies it
   back to the channels-last memory format, where the permuted view already
@@ -19,7 +19,7 @@ the crop to torch's own `padding` / `output_padding` where it can express it
 (left crop = padding, left - right = output_padding < stride). Anything else
 (1-D or 3-D, channels-first, groups, crops torch cannot express, a Keras
 without the crop helper) goes to Keras's own op. Same arithmetic, other
-memory layout: `tests/test_torch_convolutions.py` checks outputs and
+memory layout: `tests/test_backend_convolutions.py` checks outputs and
 gradients against Keras's ops, and a `fit` with and without it.
 
 Example:
@@ -32,17 +32,15 @@ with kerasgan.engine.backend.torch_convolutions.fast_convolutions():
 `ENABLED = False` turns it off (kerasgan's steps then use Keras's ops).
 """
 
-import contextlib
-import contextvars
-import math
-
-import torch
 import torch.nn.functional as F
 from keras.src import backend as keras_backend
 # Private: the module whose `conv` / `conv_transpose` `keras.ops` calls.
 from keras.src.backend.torch import nn as keras_torch_nn
 from keras.src.backend.torch.core import convert_to_tensor
 from keras.src.utils.argument_validation import standardize_tuple
+
+from kerasgan.engine.backend.convolutions import OpOverrides
+from kerasgan.engine.backend.convolutions import same_padding
 
 try:  # Private, and only in recent Keras (torch's crops of "same" windows).
     from keras.src.backend.common.backend_utils import (
@@ -54,32 +52,14 @@ except ImportError:  # pragma: no cover - older Keras: no fast conv_transpose
 # Read each time a kerasgan step starts: False keeps Keras's own ops.
 ENABLED = True
 
-_active = contextvars.ContextVar("kerasgan_fast_convolutions", default=False)
 _keras_conv = keras_torch_nn.conv
 _keras_conv_transpose = keras_torch_nn.conv_transpose
+_torch_conv2d = F.conv2d
 
 
-@contextlib.contextmanager
 def fast_convolutions():
     """Within this context, Keras's torch `conv` / `conv_transpose` take the lean path."""
-    if not ENABLED:
-        yield
-        return
-    _install()
-    token = _active.set(True)
-    try:
-        yield
-    finally:
-        _active.reset(token)
-
-
-def _install():
-    # Once: the module functions dispatch on the context variable, so code
-    # outside the context keeps Keras's ops (and any thread or task its own).
-    if keras_torch_nn.conv is not _conv:
-        keras_torch_nn.conv = _conv
-    if keras_torch_nn.conv_transpose is not _conv_transpose:
-        keras_torch_nn.conv_transpose = _conv_transpose
+    return _overrides.scope(ENABLED)
 
 
 def _pair(value, name):
@@ -93,32 +73,30 @@ def _nhwc_2d(inputs, kernel, data_format):
     )
 
 
-def _same_padding(size, kernel, stride, dilation):
-    """(left, right) zero padding of a "same" convolution along one axis."""
-    effective = (kernel - 1) * dilation + 1
-    total = max((math.ceil(size / stride) - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
-
-
 def _conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)  # layers pass Variables
-    if not (_active.get() and _nhwc_2d(inputs, kernel, data_format)
+    if not (_overrides.active() and _nhwc_2d(inputs, kernel, data_format)
             and kernel.shape[2] == inputs.shape[3] and padding in ("valid", "same")):
         return _keras_conv(inputs, kernel, strides, padding, data_format, dilation_rate)
     strides = _pair(strides, "strides")
     dilation = _pair(dilation_rate, "dilation_rate")
     x = inputs.permute(0, 3, 1, 2)  # NCHW view of NHWC memory: channels-last, no copy
     k = kernel.permute(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
+    if any(k.shape[2 + i] < strides[i] for i in range(2)):
+        # torch 2.13's CPU kernel gradient of a 1x1 stride-2 conv of a
+        # channels-last input is wrong (e.g. 8x8, 2 channels; Keras's own op
+        # inherits it): such convolutions read a contiguous NCHW copy.
+        x = x.contiguous()
     pad = (0, 0)
     if padding == "same":
         (top, bottom), (left, right) = (
-            _same_padding(x.shape[2 + i], k.shape[2 + i], strides[i], dilation[i]) for i in range(2)
+            same_padding(x.shape[2 + i], k.shape[2 + i], strides[i], dilation[i]) for i in range(2)
         )
         if (top, left) == (bottom, right):
             pad = (top, left)
         else:  # as Keras: pad explicitly where torch's symmetric padding cannot
             x = F.pad(x, (left, right, top, bottom))
-    y = F.conv2d(x, k, stride=strides, padding=pad, dilation=dilation)
+    y = _torch_conv2d(x, k, stride=strides, padding=pad, dilation=dilation)
     return y.permute(0, 2, 3, 1)
 
 
@@ -127,7 +105,7 @@ def _conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=N
     inputs, kernel = convert_to_tensor(inputs), convert_to_tensor(kernel)
     keras_op = lambda: _keras_conv_transpose(  # noqa: E731
         inputs, kernel, strides, padding, output_padding, data_format, dilation_rate)
-    if not (_active.get() and _keras_crops is not None and _nhwc_2d(inputs, kernel, data_format)
+    if not (_overrides.active() and _keras_crops is not None and _nhwc_2d(inputs, kernel, data_format)
             and kernel.shape[3] == inputs.shape[3]):
         return keras_op()
     strides = _pair(strides, "strides")
@@ -149,3 +127,6 @@ def _conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=N
         dilation=dilation,
     )
     return y.permute(0, 2, 3, 1)
+
+
+_overrides = OpOverrides(keras_torch_nn, conv=_conv, conv_transpose=_conv_transpose)

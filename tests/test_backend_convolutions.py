@@ -1,0 +1,262 @@
+"""The faster forms of Keras's conv ops that kerasgan's train steps use.
+
+Each backend's `kerasgan.engine.backend.{backend}_convolutions` replaces
+Keras's `conv` (and on torch `conv_transpose`) inside kerasgan's steps:
+
+- TensorFlow and JAX: strided 2-D convolutions get a custom gradient whose
+  input gradient is the sub-pixel form (stride-1 convolutions and
+  depth-to-space) instead of XLA's dilated convolution;
+- torch: the channels-last view goes straight to torch's convolutions, with
+  torch's own padding instead of Keras's copies and crop.
+
+The same linear maps: these tests compare values, gradients and the
+second-order gradient a penalty takes with Keras's own ops, on the active
+backend, and a whole `fit` with and without them.
+"""
+
+import importlib
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import kerasgan
+from kerasgan.engine import backend as backend_steps
+from kerasgan.engine.backend import convolutions
+
+BACKEND = keras.backend.backend()
+fast = importlib.import_module(f"kerasgan.engine.backend.{BACKEND}_convolutions")
+input_gradient = backend_steps.input_gradient
+
+# (input H, W, in, out channels, kernel, strides, padding, dilation)
+CONVS = [
+    (8, 8, 3, 5, 4, 2, "same", 1),           # DCGAN's discriminator: symmetric padding
+    (7, 9, 3, 4, 4, 2, "same", 1),           # odd sizes: asymmetric padding
+    (9, 8, 2, 3, 3, 2, "valid", 1),
+    (10, 10, 2, 3, 5, 3, "same", 1),         # stride 3
+    (6, 7, 2, 2, (3, 2), (2, 3), "same", 1),
+    (8, 8, 2, 3, 1, 2, "valid", 1),          # kernel smaller than the stride
+    (5, 5, 2, 3, 4, 1, "same", 1),           # stride 1, even kernel: asymmetric
+    (6, 6, 2, 3, 3, 1, "same", 2),           # dilated
+    (4, 4, 8, 1, 4, 1, "valid", 1),          # DCGAN's last layer: one logit
+]
+# (input H, W, in, out channels, kernel, strides, padding, output_padding, dilation)
+TRANSPOSES = [
+    (4, 4, 8, 5, 4, 2, "same", None, 1),     # DCGAN's generator: crop (1, 1)
+    (5, 5, 3, 4, 3, 2, "same", None, 1),     # odd kernel: crop (1, 0) -> output_padding 1
+    (5, 5, 3, 4, 3, 2, "same", 0, 1),
+    (3, 4, 2, 3, (3, 2), (2, 3), "valid", None, 1),
+    (4, 4, 2, 3, 3, 1, "same", None, 2),
+    (4, 4, 2, 3, 5, 3, "same", None, 1),
+    (4, 4, 2, 3, 3, 2, "valid", 1, 1),
+    (1, 1, 6, 4, 4, 1, "valid", None, 1),    # DCGAN's first layer: 1x1 -> 4x4
+]
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _conv_case(case, seed=0):
+    h, w, cin, cout, kernel, strides, padding, dilation = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, h, w, cin)).astype("float32")
+    k = rng.normal(size=_pair(kernel) + (cin, cout)).astype("float32")
+    return x, k, dict(strides=strides, padding=padding, dilation_rate=dilation)
+
+
+def _transpose_case(case, seed=1):
+    h, w, cin, cout, kernel, strides, padding, output_padding, dilation = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2, h, w, cin)).astype("float32")
+    k = rng.normal(size=_pair(kernel) + (cout, cin)).astype("float32")
+    return x, k, dict(strides=strides, padding=padding, output_padding=output_padding, dilation_rate=dilation)
+
+
+def _scoped(op):
+    def call(*args, **kwargs):
+        with fast.fast_convolutions():
+            return op(*args, **kwargs)
+    return call
+
+
+def _derivatives(op, x, k, kwargs):
+    """op's value, d/dx and d/dk of <c, op>, and d/dk |d/dx <c, op>|^2 (a penalty)."""
+    c = ops.cos(ops.convert_to_tensor(op(x, k, **kwargs)))  # any fixed cotangent
+    loss = lambda x, k: ops.sum(op(x, k, **kwargs) * c)  # noqa: E731
+    x_grad = lambda k: input_gradient(lambda v: loss(v, k), x)[1]  # noqa: E731
+    return (
+        op(x, k, **kwargs),
+        x_grad(k),
+        input_gradient(lambda v: loss(x, v), k)[1],
+        input_gradient(lambda v: ops.sum(x_grad(v) ** 2), k)[1],
+    )
+
+
+def _assert_same(fast_values, plain_values):
+    for a, b, what in zip(fast_values, plain_values, ("output", "d/dx", "d/dk", "penalty d/dk")):
+        a, b = ops.convert_to_numpy(a), ops.convert_to_numpy(b)
+        assert a.shape == b.shape, (what, a.shape, b.shape)
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5 * float(np.abs(b).max()), err_msg=what)
+
+
+@pytest.mark.parametrize("case", CONVS)
+def test_conv_values_gradients_and_second_order_match_keras(case):
+    x, k, kwargs = _conv_case(case)
+    if BACKEND == "torch" and case[4] == 1 and case[5] == 2:
+        pytest.skip("Keras's torch op gets this kernel gradient wrong: see the next test")
+    _assert_same(_derivatives(_scoped(ops.conv), x, k, kwargs),
+                 _derivatives(fast._keras_conv, x, k, kwargs))
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="a torch bug")
+def test_torch_kernel_gradient_of_a_1x1_stride_2_conv_is_right():
+    # torch 2.13's CPU conv of a channels-last input gets this kernel gradient
+    # wrong (Keras's own op too); the fast path reads an NCHW copy instead.
+    x, k, kwargs = _conv_case(CONVS[5])  # 8x8, 2 channels, 1x1 kernel, stride 2, "valid"
+    c = np.random.default_rng(2).normal(size=(2, 4, 4, 3)).astype("float32")
+    _, got = input_gradient(lambda v: ops.sum(_scoped(ops.conv)(x, v, **kwargs) * ops.convert_to_tensor(c)), k)
+    expected = np.einsum("nhwi,nhwo->io", x[:, ::2, ::2], c)[None, None]
+    np.testing.assert_allclose(ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="only torch replaces conv_transpose")
+@pytest.mark.parametrize("case", TRANSPOSES)
+def test_conv_transpose_values_gradients_and_second_order_match_keras(case):
+    x, k, kwargs = _transpose_case(case)
+    _assert_same(_derivatives(_scoped(ops.conv_transpose), x, k, kwargs),
+                 _derivatives(fast._keras_conv_transpose, x, k, kwargs))
+
+
+@pytest.mark.parametrize("case", [c for c in CONVS if c[5] != 1])
+def test_sub_pixel_input_gradient_is_the_backends_own(case):
+    x, k, kwargs = _conv_case(case, seed=1)
+    c = ops.cos(ops.conv(x, k, **kwargs))
+    _, expected = input_gradient(lambda v: ops.sum(ops.conv(v, k, **kwargs) * c), x)
+    strides = _pair(kwargs["strides"])
+    pads = tuple(
+        convolutions.same_padding(x.shape[1 + i], k.shape[i], strides[i])
+        if kwargs["padding"] == "same" else (0, 0) for i in range(2)
+    )
+    got = convolutions.strided_conv_input_gradient(c, ops.convert_to_tensor(k), x.shape, strides, pads)
+    np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(expected), rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CONVS)
+def test_torch_fast_conv_computes_the_active_backends_conv(case):
+    # On TensorFlow and JAX too: torch's fast path means what their convolutions mean.
+    torch = pytest.importorskip("torch")
+    from kerasgan.engine.backend import torch_convolutions
+
+    x, k, kwargs = _conv_case(case)
+    with torch_convolutions.fast_convolutions():
+        got = torch_convolutions._conv(torch.tensor(x), torch.tensor(k), **kwargs).numpy()
+    np.testing.assert_allclose(got, ops.convert_to_numpy(ops.conv(x, k, **kwargs)), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", TRANSPOSES)
+def test_torch_fast_conv_transpose_computes_the_active_backends(case):
+    torch = pytest.importorskip("torch")
+    from kerasgan.engine.backend import torch_convolutions
+
+    x, k, kwargs = _transpose_case(case)
+    if BACKEND == "tensorflow" and kwargs["dilation_rate"] != 1:
+        pytest.skip("TensorFlow's CPU conv_transpose has no dilation")
+    with torch_convolutions.fast_convolutions():
+        got = torch_convolutions._conv_transpose(torch.tensor(x), torch.tensor(k), **kwargs).numpy()
+    expected = ops.convert_to_numpy(ops.conv_transpose(x, k, **kwargs))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+class _Spy:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+@pytest.fixture
+def keras_conv_spy(monkeypatch):
+    """Counts the calls that reach Keras's own conv."""
+    spy = _Spy(fast._keras_conv)
+    monkeypatch.setattr(fast, "_keras_conv", spy)
+    return spy
+
+
+def test_which_convolutions_take_the_fast_path(keras_conv_spy, monkeypatch):
+    x = np.ones((2, 8, 8, 4), "float32")
+    strided = lambda: ops.conv(x, np.ones((4, 4, 4, 6), "float32"), 2, padding="same")  # noqa: E731
+    with fast.fast_convolutions():
+        strided()
+        assert keras_conv_spy.calls == 0
+        ops.conv(np.ones((2, 8, 4), "float32"), np.ones((3, 4, 6), "float32"), 2)  # 1-D
+        ops.conv(x, np.ones((3, 3, 4, 6), "float32"), 1, dilation_rate=2)
+        assert keras_conv_spy.calls == (1 if BACKEND == "torch" else 2)  # torch: any 2-D
+        ops.conv(x, np.ones((3, 3, 4, 6), "float32"), 1)  # stride 1: XLA's gradient is fine
+        assert keras_conv_spy.calls == (1 if BACKEND == "torch" else 3)
+    before = keras_conv_spy.calls
+    strided()  # outside the context
+    assert keras_conv_spy.calls == before + 1
+    monkeypatch.setattr(fast, "ENABLED", False)
+    with fast.fast_convolutions():
+        strided()
+    assert keras_conv_spy.calls == before + 2
+    with pytest.raises(RuntimeError, match="inside"):  # the context is left on errors
+        with fast.fast_convolutions():
+            raise RuntimeError("inside")
+    assert not fast._overrides.active()
+
+
+def _trained_weights(model_name, spy):
+    keras.utils.set_random_seed(0)
+    if model_name == "dcgan":
+        model = kerasgan.models.DCGAN(image_shape=(16, 16, 1), latent_dim=8, generator_filters=8,
+                                      discriminator_filters=8, seed=3, reuse_fakes=True)
+    else:
+        from kerasgan.nets.dcgan import dcgan_discriminator
+        from kerasgan.nets.dcgan import dcgan_generator
+
+        model = kerasgan.models.WGANGP(
+            generator=dcgan_generator((16, 16, 1), 8, 8),
+            discriminator=dcgan_discriminator((16, 16, 1), 8, normalization=None),
+            seed=3, discriminator_steps=2)
+    model.compile()
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
+    spy.calls = 0  # the steps' calls only (TF and JAX: while tracing them)
+    model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    return [ops.convert_to_numpy(v.value) for v in model.generator.weights + model.discriminator.weights]
+
+
+@pytest.mark.parametrize("model_name", ["dcgan", "wgangp"])
+def test_fit_takes_the_fast_path_and_trains_the_same_weights(model_name, monkeypatch):
+    # What the fast path calls: torch's own conv ops; on TF and JAX the
+    # strided convolution with the custom gradient.
+    target = ("_torch_conv2d" if BACKEND == "torch" else "_strided_conv")
+    spy = _Spy(getattr(fast, target))
+    monkeypatch.setattr(fast, target, spy)
+    fast_weights = _trained_weights(model_name, spy)
+    assert spy.calls > 0
+    monkeypatch.setattr(fast, "ENABLED", False)
+    plain_weights = _trained_weights(model_name, spy)
+    assert spy.calls == 0
+    for a, b in zip(fast_weights, plain_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+    assert any(not np.allclose(a, 0) for a in fast_weights)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="reads the JAX program")
+def test_jax_input_gradient_has_no_dilated_convolution():
+    import jax
+
+    x, k, kwargs = _conv_case(CONVS[0])
+
+    def lhs_dilations(op):
+        grad = jax.grad(lambda v: ops.sum(op(v, k, **kwargs) ** 2))
+        text = str(jax.make_jaxpr(grad)(x))
+        return {chunk.split(")")[0].replace(" ", "") for chunk in text.split("lhs_dilation=(")[1:]}
+
+    assert lhs_dilations(_scoped(ops.conv)) == {"1,1"}
+    assert "2,2" in lhs_dilations(fast._keras_conv)
