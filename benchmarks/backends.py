@@ -492,7 +492,7 @@ def run_kerasgan(spec, model, config):
     convolutions = importlib.import_module(f"kerasgan.engine.backend.{config['backend']}_convolutions")
     if config.get("keras_convolutions"):
         convolutions.ENABLED = False  # read when each step starts (is traced)
-    extra["fast_convolutions"] = convolutions.ENABLED
+    extra["fast_convolutions"] = convolutions.enabled()  # on this device
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")

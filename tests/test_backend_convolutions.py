@@ -189,6 +189,7 @@ def keras_conv_spy(monkeypatch):
 def test_which_convolutions_take_the_fast_path(keras_conv_spy, monkeypatch):
     x = np.ones((2, 8, 8, 4), "float32")
     strided = lambda: ops.conv(x, np.ones((4, 4, 4, 6), "float32"), 2, padding="same")  # noqa: E731
+    assert fast.enabled()  # on the CPU, every backend
     with fast.fast_convolutions():
         strided()
         assert keras_conv_spy.calls == 0
@@ -201,6 +202,7 @@ def test_which_convolutions_take_the_fast_path(keras_conv_spy, monkeypatch):
     strided()  # outside the context
     assert keras_conv_spy.calls == before + 1
     monkeypatch.setattr(fast, "ENABLED", False)
+    assert not fast.enabled()
     with fast.fast_convolutions():
         strided()
     assert keras_conv_spy.calls == before + 2

@@ -39,10 +39,15 @@ _keras_conv = keras_jax_nn.conv
 _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 
+def enabled():
+    """Whether kerasgan's steps use the faster forms here (on the CPU only; `ENABLED`)."""
+    # Measured on XLA-CPU only; GPUs keep XLA's own gradients.
+    return ENABLED and jax.default_backend() == "cpu"
+
+
 def fast_convolutions():
     """Within this context, Keras's JAX `conv` takes the sub-pixel input gradient (on the CPU)."""
-    # Measured on XLA-CPU only; GPUs keep XLA's own gradients.
-    return _overrides.scope(ENABLED and jax.default_backend() == "cpu")
+    return _overrides.scope(enabled())
 
 
 def _conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

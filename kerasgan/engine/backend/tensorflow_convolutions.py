@@ -30,10 +30,15 @@ ENABLED = True
 _keras_conv = keras_tf_nn.conv
 
 
+def enabled():
+    """Whether kerasgan's steps use the faster forms here (where TensorFlow sees no GPU; `ENABLED`)."""
+    # Measured on XLA-CPU only; with a GPU, TensorFlow's own gradients.
+    return ENABLED and not tf.config.list_logical_devices("GPU")
+
+
 def fast_convolutions():
     """Within this context, Keras's TensorFlow `conv` takes the sub-pixel input gradient (on the CPU)."""
-    # Measured on XLA-CPU only; with a GPU, TensorFlow's own gradients.
-    return _overrides.scope(ENABLED and not tf.config.list_logical_devices("GPU"))
+    return _overrides.scope(enabled())
 
 
 def _conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):

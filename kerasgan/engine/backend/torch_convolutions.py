@@ -57,9 +57,14 @@ _keras_conv_transpose = keras_torch_nn.conv_transpose
 _torch_conv2d = F.conv2d
 
 
+def enabled():
+    """Whether kerasgan's steps use the faster forms here (on every device; `ENABLED`)."""
+    return ENABLED
+
+
 def fast_convolutions():
     """Within this context, Keras's torch `conv` / `conv_transpose` take the lean path."""
-    return _overrides.scope(ENABLED)
+    return _overrides.scope(enabled())
 
 
 def _pair(value, name):
