@@ -124,6 +124,10 @@ CONFIGS = {
     **{f"{b}-keras-convolutions": dict(kind="kerasgan", backend=b, jit_compile=None,
                                        keras_convolutions=True, default=False)
        for b in ("tensorflow", "jax", "torch")},
+    # Keras's own batch-norm ops instead of the dot-product sums of
+    # jax_batch_normalization.py (opt-in).
+    "jax-keras-batch-normalization": dict(kind="kerasgan", backend="jax", jit_compile=None,
+                                          keras_batch_normalization=True, default=False),
 }
 GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
@@ -149,6 +153,8 @@ def describe(name):
         extra += ", XLA-CPU's default options (CPU_COMPILER_OPTIONS = {})"
     if c.get("keras_convolutions"):
         extra += f", Keras's own conv ops ({c['backend']}_convolutions.ENABLED = False)"
+    if c.get("keras_batch_normalization"):
+        extra += ", Keras's own batch-norm ops (jax_batch_normalization.ENABLED = False)"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
@@ -488,6 +494,11 @@ def run_kerasgan(spec, model, config):
         if config.get("xla_defaults"):
             jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
         extra["xla_compiler_options"] = jax_steps.compiler_options()
+        from kerasgan.engine.backend import jax_batch_normalization
+
+        if config.get("keras_batch_normalization"):
+            jax_batch_normalization.ENABLED = False  # read when the step is traced
+        extra["dot_sum_batch_normalization"] = jax_batch_normalization.enabled()
     # Every backend's step has faster forms of Keras's conv ops.
     convolutions = importlib.import_module(f"kerasgan.engine.backend.{config['backend']}_convolutions")
     if config.get("keras_convolutions"):

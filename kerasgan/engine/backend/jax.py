@@ -28,6 +28,7 @@ from keras.src.backend.common.stateless_scope import get_stateless_scope
 # Private: the `jit` that Keras's JAX trainer compiles the train step with.
 from keras.src.backend.jax import trainer as keras_jax_trainer
 
+from kerasgan.engine.backend.jax_batch_normalization import fast_batch_normalization
 from kerasgan.engine.backend.jax_convolutions import fast_convolutions
 
 
@@ -42,9 +43,10 @@ def train_step(model, state, data):
         pair for variables, values in zip(groups, state)
         for pair in zip(variables, values)
     ]
-    # Strided convolutions with XLA-CPU-friendly input gradients: see
-    # jax_convolutions.py.
-    with keras.StatelessScope(state_mapping=mapping) as scope, fast_convolutions():
+    # Strided convolutions with XLA-CPU-friendly input gradients, and batch
+    # norm summing with dots: see jax_convolutions.py, jax_batch_normalization.py.
+    with (keras.StatelessScope(state_mapping=mapping) as scope, fast_convolutions(),
+          fast_batch_normalization()):
         logs = model.adversarial_step(data)
     new_state = tuple(
         [scope.get_current_value(v) for v in variables] for variables in groups

@@ -1,0 +1,194 @@
+"""Batch normalization whose per-channel sums are dot products (kerasgan's JAX steps on the CPU).
+
+`kerasgan.engine.backend.batch_normalization` writes batch norm's moments and
+normalization with every sum over the rows as a product with a vector of
+ones (in `keras.ops`); `jax_batch_normalization` puts it in place of Keras's
+JAX `moments` / `batch_normalization` inside kerasgan's steps, with a custom
+VJP that makes the backward sums dots too. The same functions: these tests
+compare values, first and second derivatives with Keras's own ops (the
+arithmetic on every backend, the custom VJP on JAX) and a whole `fit` with
+and without it.
+"""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import kerasgan
+from kerasgan.engine import backend as backend_steps
+from kerasgan.engine.backend import batch_normalization as dot_sums
+
+BACKEND = keras.backend.backend()
+input_gradient = backend_steps.input_gradient
+jax_only = pytest.mark.skipif(BACKEND != "jax", reason="only kerasgan's JAX steps replace Keras's batch norm")
+
+SHAPES = [(4, 3, 5, 6), (16, 7), (2, 3, 2, 2, 3)]
+
+
+def _case(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=shape) * 3 + 1).astype("float32")
+    gamma, beta = (rng.normal(size=shape[-1:]).astype("float32") for _ in range(2))
+    return x, gamma, beta
+
+
+def _layer_math(moments, normalize):
+    """A batch-norm forward pass (moments of x, then normalization) built from two ops."""
+    def f(x, gamma, beta):
+        mean, variance = moments(x)
+        return normalize(x, mean, variance, beta, gamma), mean, variance
+    return f
+
+
+KERAS = _layer_math(
+    lambda x: ops.moments(x, tuple(range(len(x.shape) - 1))),
+    lambda x, m, v, b, g: ops.batch_normalization(x, m, v, -1, b, g, 1e-3),
+)
+
+
+def _dot_sums(repeat_rows):
+    return _layer_math(
+        lambda x: dot_sums.moments(ops.convert_to_tensor(x), False, repeat_rows),
+        lambda x, m, v, b, g: dot_sums.batch_normalization(ops.convert_to_tensor(x), m, v, b, g, 1e-3, repeat_rows),
+    )
+
+
+def _derivatives(f, x, gamma, beta):
+    """f's outputs, d/dx, d/dgamma and d/dbeta of a scalar of them, and d/dgamma |d/dx|^2."""
+    c = ops.convert_to_tensor(np.cos(np.arange(x.size, dtype="float32")).reshape(x.shape))  # a fixed cotangent
+
+    def loss(x, gamma, beta):
+        y, mean, variance = f(x, gamma, beta)
+        return ops.sum(ops.tanh(y) * c) + ops.sum(mean * variance)
+
+    x_grad = lambda gamma: input_gradient(lambda v: loss(v, gamma, beta), x)[1]  # noqa: E731
+    return (
+        *f(x, gamma, beta),
+        x_grad(gamma),
+        input_gradient(lambda v: loss(x, v, beta), gamma)[1],
+        input_gradient(lambda v: loss(x, gamma, v), beta)[1],
+        input_gradient(lambda v: ops.sum(x_grad(v) ** 2), gamma)[1],
+    )
+
+
+def _assert_same(values, expected):
+    names = ("output", "mean", "variance", "d/dx", "d/dgamma", "d/dbeta", "penalty d/dgamma")
+    for a, b, what in zip(values, expected, names):
+        a, b = (ops.convert_to_numpy(ops.stop_gradient(v)) for v in (a, b))
+        assert a.shape == b.shape, (what, a.shape, b.shape)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(b).max())), err_msg=what)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_dot_sum_arithmetic_matches_keras(shape):
+    # With the backend's own gradient of the broadcast: the arithmetic alone.
+    x, gamma, beta = _case(shape)
+    _assert_same(_derivatives(_dot_sums(dot_sums.plain_repeat_rows), x, gamma, beta),
+                 _derivatives(KERAS, x, gamma, beta))
+
+
+def test_which_tensors_are_channels_last_float32_matrices():
+    x = ops.zeros((2, 3, 4, 5))
+    assert dot_sums.channels_last(x, (0, 1, 2))
+    assert dot_sums.channels_last(x, [-4, -3, -2])
+    assert not dot_sums.channels_last(x, (0, 2, 3))  # channels first
+    assert not dot_sums.channels_last(x, (0, 1))
+    assert not dot_sums.channels_last(ops.zeros((2, 3, 4, 5), "bfloat16"), (0, 1, 2))
+    assert not dot_sums.channels_last(ops.zeros((5,)), (0,))
+
+
+@jax_only
+@pytest.mark.parametrize("shape", SHAPES)
+def test_jax_custom_vjp_matches_keras(shape):
+    from kerasgan.engine.backend import jax_batch_normalization as fast
+
+    x, gamma, beta = _case(shape)
+    with fast.fast_batch_normalization():  # Keras's ops now reach the dot-sum form
+        values = _derivatives(KERAS, x, gamma, beta)
+    _assert_same(values, _derivatives(_dot_sums(dot_sums.plain_repeat_rows), x, gamma, beta))
+    _assert_same(values, _derivatives(KERAS, x, gamma, beta))
+
+
+@jax_only
+def test_jax_gradient_sums_with_dots_only():
+    import jax
+
+    from kerasgan.engine.backend import jax_batch_normalization as fast
+
+    x, gamma, beta = _case((8, 4, 4, 6))
+
+    def program():  # a new function each time: JAX caches traces by function
+        grad = jax.grad(lambda x, g, b: ops.sum(ops.tanh(KERAS(x, g, b)[0])), argnums=(0, 1, 2))
+        return str(jax.make_jaxpr(grad)(x, gamma, beta))
+
+    plain = program()
+    with fast.fast_batch_normalization():
+        dots = program()
+    assert plain.count("reduce_sum") >= 4  # moments and the backward pass
+    assert dots.count("reduce_sum") == 1  # the loss's own sum
+    assert dots.count("dot_general") >= 6
+
+
+class _Spy:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+@jax_only
+def test_which_calls_take_the_dot_sums(monkeypatch):
+    from kerasgan.engine.backend import jax_batch_normalization as fast
+
+    spies = {name: _Spy(getattr(fast, name)) for name in ("_keras_moments", "_keras_batch_normalization")}
+    for name, spy in spies.items():
+        monkeypatch.setattr(fast, name, spy)
+    x = np.ones((2, 3, 3, 4), "float32")
+    v = np.ones((4,), "float32")
+    assert fast.enabled()  # on the CPU
+    with fast.fast_batch_normalization():
+        ops.moments(x, (0, 1, 2))
+        ops.batch_normalization(x, v, v, -1, v, v)
+        assert [s.calls for s in spies.values()] == [0, 0]
+        ops.moments(np.ones((2, 4, 3, 3), "float32"), (0, 2, 3))  # channels first
+        ops.batch_normalization(np.ones((2, 4, 3, 3), "float32"), v, v, 1)
+        ops.moments(ops.cast(x, "bfloat16"), (0, 1, 2))
+        assert [s.calls for s in spies.values()] == [2, 1]
+    ops.moments(x, (0, 1, 2))  # outside the context
+    assert spies["_keras_moments"].calls == 3
+    monkeypatch.setattr(fast, "ENABLED", False)
+    assert not fast.enabled()
+    with fast.fast_batch_normalization():
+        ops.moments(x, (0, 1, 2))
+    assert spies["_keras_moments"].calls == 4
+
+
+def _trained_weights(spy):
+    keras.utils.set_random_seed(0)
+    model = kerasgan.models.DCGAN(image_shape=(16, 16, 1), latent_dim=8, generator_filters=8,
+                                  discriminator_filters=8, seed=3)
+    model.compile()
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
+    spy.calls = 0  # while the step is traced
+    model.fit(x, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    layers = model.generator.weights + model.discriminator.weights  # moving statistics included
+    return [ops.convert_to_numpy(v.value) for v in layers]
+
+
+@jax_only
+def test_fit_sums_with_dots_and_trains_the_same_weights(monkeypatch):
+    from kerasgan.engine.backend import jax_batch_normalization as fast
+
+    spy = _Spy(fast._repeat_rows)
+    monkeypatch.setattr(fast, "_repeat_rows", spy)
+    fast_weights = _trained_weights(spy)
+    assert spy.calls > 0
+    monkeypatch.setattr(fast, "ENABLED", False)
+    plain_weights = _trained_weights(spy)
+    assert spy.calls == 0
+    for a, b in zip(fast_weights, plain_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+    assert any(not np.allclose(a, 0) for a in fast_weights)
