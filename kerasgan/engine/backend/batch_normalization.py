@@ -36,7 +36,9 @@ def plain_repeat_rows(v, n):
 
 def channels_last(x, axes):
     """Whether summing x over `axes` is summing a float32 (rows, channels) matrix over its rows."""
-    if x.ndim is None or x.ndim < 2 or keras.backend.standardize_dtype(x.dtype) != "float32" or None in tuple(x.shape):
+    if x.ndim is None or x.ndim < 2 or None in tuple(x.shape):
+        return False
+    if keras.backend.standardize_dtype(x.dtype) != "float32":
         return False
     try:
         axes = sorted(int(a) % x.ndim for a in (axes if isinstance(axes, (list, tuple)) else (axes,)))
