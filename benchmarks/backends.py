@@ -46,14 +46,17 @@ import json
 import os
 import platform
 import resource
+import select
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULT_TAG = "@@BACKENDS_RESULT@@ "
+LOCKSTEP_TAG = "@@BACKENDS_LOCKSTEP@@ "
 MINIBATCH = 64
 NZ = 100
 WIDTH = 64
@@ -168,6 +171,13 @@ def default_configs(model):
             if n != REFERENCE and c.get("default", True) and model in c.get("models", MODELS)]
 
 
+def flop_key(name, model):
+    """Which schedule's FLOPs (`dcgan_flops`) configuration `name` computes."""
+    if CONFIGS[name]["kind"] == "reference":
+        return REFERENCE
+    return "kerasgan_reuse_fakes" if reuses_fakes(CONFIGS[name], model) else "kerasgan_fresh_fakes"
+
+
 def dcgan_base(image):
     """(first map size, ×2 upsamplings) of kerasgan's DCGAN for `image`.
 
@@ -240,7 +250,7 @@ def _peak_rss_mb():
 
 def _summary(times, first_epoch_s, spec, extra):
     median = statistics.median(times)
-    extra["capped"] = len(times) < spec["repeats"] * spec["iterations"]
+    extra["capped"] = not spec.get("lockstep") and len(times) < spec["repeats"] * spec["iterations"]
     return {
         "iterations_timed": len(times),
         "iteration_ms": [round(t * 1000.0, 3) for t in times],
@@ -264,6 +274,39 @@ class _Budget:
         if timed >= self.minimum and time.perf_counter() - self.start > self.cap:
             self.capped = True
         return self.capped
+
+
+class _Lockstep:
+    """The child's side of `--lockstep`: each timed iteration starts when the parent says so.
+
+    After its warm-up the child says `ready`; then, for every line `go` on
+    stdin, it runs one iteration and answers with its wall time; `stop` ends
+    the timed phase. The parent runs one child at a time this way, so that
+    the reference and each configuration alternate iteration by iteration.
+    """
+
+    def __init__(self):
+        self.start = None
+
+    @staticmethod
+    def _say(text):
+        print(LOCKSTEP_TAG + text, flush=True)
+
+    def ready(self):
+        self._say("ready")
+
+    def wait(self):
+        """Blocks until the parent's next word: True for `go` (the clock starts), False for `stop`."""
+        line = sys.stdin.readline().strip()
+        if line != "go":
+            return False
+        self.start = time.perf_counter()
+        return True
+
+    def done(self):
+        elapsed = time.perf_counter() - self.start
+        self._say(repr(elapsed))
+        return elapsed
 
 
 def _torch_profile(run, rows=12):
@@ -413,7 +456,13 @@ def run_reference(spec, model, config=None):
     first_epoch_s = time.perf_counter() - t0
     budget = _Budget(spec["time_cap"], spec["min_iterations"])
     times = []
-    for _ in range(spec["repeats"]):
+    lockstep = _Lockstep() if spec.get("lockstep") else None
+    if lockstep:
+        lockstep.ready()
+        while lockstep.wait():
+            iteration(len(times))
+            times.append(lockstep.done())
+    for _ in range(0 if lockstep else spec["repeats"]):
         last = time.perf_counter()
         for i in range(spec["iterations"]):
             iteration(i)
@@ -472,6 +521,21 @@ def run_kerasgan(spec, model, config):
             if self.budget is not None and self.budget.exhausted(len(self.times)):
                 self.model.stop_training = True
 
+    class LockstepTimer(keras.callbacks.Callback):
+        """Each batch starts on the parent's `go` and is timed to its end; `stop` ends fit."""
+
+        def __init__(self, lockstep, times):
+            super().__init__()
+            self.lockstep, self.times, self.stopped = lockstep, times, False
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if not self.stopped and not self.lockstep.wait():
+                self.stopped = self.model.stop_training = True  # this batch runs untimed
+
+        def on_train_batch_end(self, batch, logs=None):
+            if not self.stopped:
+                self.times.append(self.lockstep.done())
+
     t0 = time.perf_counter()
     image, upsampling = model["image"], config.get("upsampling", "auto")
     reuse_fakes = reuses_fakes(config, model)
@@ -508,8 +572,8 @@ def run_kerasgan(spec, model, config):
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")
 
-    def fit(n, callbacks):
-        return gan.fit(x[: n * batch], batch_size=batch, epochs=1, shuffle=False, verbose=0,
+    def fit(n, callbacks, epochs=1):
+        return gan.fit(x[: n * batch], batch_size=batch, epochs=epochs, shuffle=False, verbose=0,
                        callbacks=callbacks)
 
     t0 = time.perf_counter()
@@ -517,7 +581,11 @@ def run_kerasgan(spec, model, config):
     first_epoch_s = time.perf_counter() - t0
     budget = _Budget(spec["time_cap"], spec["min_iterations"])
     times = []
-    for _ in range(spec["repeats"]):
+    if spec.get("lockstep"):
+        lockstep = _Lockstep()
+        lockstep.ready()
+        history = fit(n_batches, [LockstepTimer(lockstep, times)], epochs=10**6)  # until `stop`
+    for _ in range(0 if spec.get("lockstep") else spec["repeats"]):
         history = fit(spec["iterations"], [IterationTimer(times, budget)])
         if budget.capped:
             break
@@ -611,11 +679,16 @@ def loadavg():
         return "?"
 
 
-def run_child(args_list, env_backend, timeout):
+def child_env(name=None):
+    """The environment of configuration `name`'s process (None: the matmul peak's)."""
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if env_backend:
-        env["KERAS_BACKEND"] = env_backend
+    if name is not None and CONFIGS[name]["kind"] != "reference":
+        env["KERAS_BACKEND"] = CONFIGS[name]["backend"]
+    return env
+
+
+def run_child(args_list, env, timeout):
     cmd = [sys.executable, os.path.abspath(__file__)] + args_list
     t0 = time.perf_counter()
     try:
@@ -634,6 +707,156 @@ def run_child(args_list, env_backend, timeout):
         result = {"error": f"exit status {rc}", "stderr_tail": tail}
     result["process_wall_s"] = time.perf_counter() - t0
     return result
+
+
+class _LineReader:
+    """Lines of a child's stdout, read with a deadline (select on the raw pipe)."""
+
+    def __init__(self, proc):
+        self.proc, self.buffer, self.lines = proc, b"", []
+
+    def tagged(self, tag, deadline):
+        """The text after `tag` of the next line that starts with it, or None at EOF / the deadline."""
+        while True:
+            while self.lines:
+                line = self.lines.pop(0)
+                if line.startswith(tag):
+                    return line[len(tag):]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.proc.stdout], [], [], remaining)[0]:
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            self.buffer += chunk
+            *complete, self.buffer = self.buffer.split(b"\n")
+            self.lines += [line.decode(errors="replace") for line in complete]
+
+
+def run_lockstep(names, model_name, spec, rounds, timeout):
+    """Runs `names` (the reference first) as live children, iteration by iteration.
+
+    Each child warms up alone (its "first epoch" is timed as usual) and then
+    waits. Every round runs one iteration of the reference and one of the
+    first configuration, then one of the reference and one of the next, and
+    so on; one last reference iteration closes the run. Only one child
+    computes at a time, so every iteration of a configuration is compared
+    with the reference iterations run just before and just after it, a few
+    seconds apart: the machine's drift, which moves whole runs by 10-30%
+    here, cancels out in these ratios. Returns one result per name, with
+    `paired_ratios` (reference time around / own time, per iteration) for
+    the configurations.
+    """
+    children, failed = {}, {}
+    deadline = time.monotonic() + timeout
+    for name in names:
+        stderr = tempfile.TemporaryFile()
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--child-model", model_name,
+               "--child-spec", json.dumps(dict(spec, lockstep=True, time_cap=0.0))]
+        print(f"[{model_name} lockstep] warming up {name}: {describe(name)} ...", file=sys.stderr, flush=True)
+        proc = subprocess.Popen(cmd, env=child_env(name), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=stderr)
+        child = children[name] = dict(proc=proc, reader=_LineReader(proc), stderr=stderr, start=time.perf_counter())
+        if child["reader"].tagged(LOCKSTEP_TAG, deadline) != "ready":
+            failed[name] = "did not get ready"
+
+    def say(name, word):
+        try:
+            children[name]["proc"].stdin.write(word.encode() + b"\n")
+            children[name]["proc"].stdin.flush()
+        except OSError:
+            failed.setdefault(name, "exited early")
+
+    configs = [n for n in names[1:] if n not in failed]
+    sequence = [] if names[0] in failed else [
+        name for _ in range(rounds) for config in configs for name in (names[0], config)] + [names[0]]
+    timeline = []  # (name, seconds) in the order run
+    for name in sequence:
+        if name in failed:
+            continue
+        say(name, "go")
+        answer = children[name]["reader"].tagged(LOCKSTEP_TAG, deadline)
+        if answer is None:
+            failed[name] = "no answer to go"
+            continue
+        timeline.append((name, float(answer)))
+        print(f"    {name}: {1000 * float(answer):.0f} ms", file=sys.stderr, flush=True)
+
+    results = {}
+    for name, child in children.items():
+        say(name, "stop")
+        text = child["reader"].tagged(RESULT_TAG, deadline) if name not in failed else None
+        try:
+            child["proc"].wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child["proc"].kill()
+            child["proc"].wait()
+        child["stderr"].seek(0)
+        tail = "\n".join(child["stderr"].read().decode(errors="replace").strip().splitlines()[-15:])
+        child["stderr"].close()
+        if text is None:
+            results[name] = {"error": failed.get(name, f"exit status {child['proc'].returncode}"),
+                             "stderr_tail": tail}
+        else:
+            results[name] = json.loads(text)
+        results[name]["process_wall_s"] = time.perf_counter() - child["start"]
+
+    for name, ratios in paired_ratios(timeline, names[0]).items():
+        if "error" not in results[name]:
+            results[name].update(paired_ratios=ratios, vs_paired_references=statistics.median(ratios),
+                                 paired_ratio_quartiles=quartiles(ratios))
+    return [results[name] for name in names]
+
+
+def paired_ratios(timeline, reference):
+    """name -> [mean time of the `reference` iterations just before and after / own time].
+
+    `timeline` is [(name, seconds)] in the order run; an iteration counts
+    only with a reference iteration on both sides.
+    """
+    ratios = {}
+    for i, (name, seconds) in enumerate(timeline):
+        if name == reference:
+            continue
+        around = [t for n, t in timeline[max(i - 1, 0):i] + timeline[i + 1:i + 2] if n == reference]
+        if len(around) == 2:
+            ratios.setdefault(name, []).append(statistics.mean(around) / seconds)
+    return ratios
+
+
+def quartiles(values):
+    """(25th, 75th) percentiles, linear interpolation (NumPy's default)."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0], ordered[0]
+
+    def at(q):
+        position = q * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return at(0.25), at(0.75)
+
+
+def sequential_plan(configs, interleave):
+    """(config, label) in the order run: the reference first and last, or
+    (`interleave`) also after every configuration."""
+    if interleave:
+        plan = [(REFERENCE, f"{REFERENCE} (start)")]
+        for n in configs:
+            plan += [(n, n), (REFERENCE, f"{REFERENCE} (after {n})")]
+        return plan
+    return [(REFERENCE, f"{REFERENCE} (start)")] + [(n, n) for n in configs] + [(REFERENCE, f"{REFERENCE} (end)")]
+
+
+def report(r):
+    """One configuration's outcome, on stderr."""
+    if "error" in r:
+        print(f"    {r['label']} FAILED ({r['error']}):\n{r['stderr_tail']}", file=sys.stderr, flush=True)
+    else:
+        print(f"    {r['label']}: {r['images_per_s']:.1f} images/s, median {r['median_iteration_ms']:.0f} "
+              f"ms/iter, first epoch {r['first_epoch_s']:.1f} s", file=sys.stderr, flush=True)
 
 
 def fmt(value, spec):
@@ -656,10 +879,13 @@ def add_neighbour_ratios(results):
 
 def table(results, reference_ips, peak_gflops):
     neighbours = any(r["config"] == REFERENCE for r in results[1:-1])  # interleaved run
+    paired = any("vs_paired_references" in r for r in results)  # lockstep run
     head = ["config", "images/s (median)", "median iter ms", "first epoch (compile) s",
             "peak RSS MB", "GFLOP/s (% of matmul peak)", "iters timed", f"vs {REFERENCE}"]
     if neighbours:
         head.append("vs the references before and after")
+    if paired:
+        head.append("vs the reference iterations around each iteration: median (quartiles)")
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
     for r in results:
@@ -679,9 +905,17 @@ def table(results, reference_ips, peak_gflops):
             "-" if ratio is None else f"{ratio:.2f}x",
             *([fmt(r.get("vs_neighbour_references"), ".2f") + ("x" if r.get("vs_neighbour_references") else "")]
               if neighbours else []),
+            *([paired_text(r)] if paired else []),
         ]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def paired_text(r):
+    if "vs_paired_references" not in r:
+        return "-"
+    low, high = r["paired_ratio_quartiles"]
+    return f"{r['vs_paired_references']:.2f}x ({low:.2f}-{high:.2f}, {len(r['paired_ratios'])} pairs)"
 
 
 def profile_text(r):
@@ -717,6 +951,11 @@ def parse(argv=None):
                    "the reference on CUDA")
     p.add_argument("--interleave", action="store_true", help="run the reference after every configuration, "
                    "and give each configuration's ratio to the reference runs just before and after it")
+    p.add_argument("--lockstep", action="store_true", help="keep the reference and every configuration "
+                   "alive after their warm-ups and run them one iteration at a time, the reference between "
+                   "every two: each iteration is compared with the reference iterations just before and after "
+                   "it (for a machine whose speed drifts within seconds)")
+    p.add_argument("--rounds", type=int, default=12, help="with --lockstep: iterations of each configuration")
     p.add_argument("--json", metavar="OUT", help="write machine, settings and every result to OUT")
     p.add_argument("--child-timeout", type=int, default=900, help="kill a configuration after this many seconds")
     p.add_argument("--seed", type=int, default=0)
@@ -740,7 +979,11 @@ def parse(argv=None):
         args.configs = list(GPU_CONFIGS)
     if args.quick:
         args.iterations, args.repeats, args.warmup, args.min_iterations = 2, 1, 1, 1
-    for flag in ("iterations", "repeats", "warmup", "min_iterations"):
+    if args.lockstep and args.interleave:
+        p.error("--lockstep and --interleave are two ways of pairing runs; choose one")
+    if args.quick:
+        args.rounds = min(args.rounds, 2)
+    for flag in ("iterations", "repeats", "warmup", "min_iterations", "rounds"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             p.error(f"--{flag.replace('_', '-')} must be >= 1")
     return args
@@ -771,7 +1014,7 @@ def main(argv=None):
     print(f"- Python {machine['python']}, torch {v['torch']}, jax {v['jax']} (jaxlib {v['jaxlib']}), "
           f"tensorflow {v['tensorflow']}, keras {v['keras']}, kerasgan {v['kerasgan']}, numpy {v['numpy']}")
     print(f"- load average at start: {loadavg()}", flush=True)
-    peak = run_child(["--child-peak"] + (["--gpu"] if args.gpu else []), None, 300).get("gflops")
+    peak = run_child(["--child-peak"] + (["--gpu"] if args.gpu else []), child_env(), 300).get("gflops")
     print(f"- fp32 matmul peak (torch, 2048^3, median of 5): {fmt(peak, '.0f')} GFLOP/s", flush=True)
 
     t_run = time.perf_counter()
@@ -795,34 +1038,26 @@ def main(argv=None):
             reused, reference = dcgan_flops(model["image"], model["critic_steps"], True)
             fresh, _ = dcgan_flops(model["image"], model["critic_steps"], False)
             flops = {"kerasgan_reuse_fakes": reused, "kerasgan_fresh_fakes": fresh, REFERENCE: reference}
-        if args.interleave:  # the reference between every two configurations
-            plan = [(REFERENCE, f"{REFERENCE} (start)")]
-            for n in configs:
-                plan += [(n, n), (REFERENCE, f"{REFERENCE} (after {n})")]
+        if args.lockstep:
+            names = [REFERENCE] + configs
+            results = run_lockstep(names, model_name, spec, args.rounds, args.child_timeout * len(names))
+            for name, r in zip(names, results):
+                label = f"{REFERENCE} (between every two iterations)" if name == REFERENCE else name
+                r.update(label=label, config=name, description=describe(name))
+                report(r)
         else:
-            plan = [(REFERENCE, f"{REFERENCE} (start)")] + [(n, n) for n in configs] + [(REFERENCE, f"{REFERENCE} (end)")]
-        results = []
-        for i, (name, label) in enumerate(plan, 1):
-            child_spec = dict(spec, time_cap=args.slow_time_cap if CONFIGS[name].get("slow") else args.time_cap)
-            print(f"[{model_name} {i}/{len(plan)}] {label}: {describe(name)} ...", file=sys.stderr, flush=True)
-            backend = None if CONFIGS[name]["kind"] == "reference" else CONFIGS[name]["backend"]
-            r = run_child(["--child", name, "--child-model", model_name, "--child-spec", json.dumps(child_spec)],
-                          backend, args.child_timeout)
-            r.update(label=label, config=name, description=describe(name))
+            results = []
+            for i, (name, label) in enumerate(sequential_plan(configs, args.interleave), 1):
+                child_spec = dict(spec, time_cap=args.slow_time_cap if CONFIGS[name].get("slow") else args.time_cap)
+                print(f"[{model_name} {i}] {label}: {describe(name)} ...", file=sys.stderr, flush=True)
+                r = run_child(["--child", name, "--child-model", model_name, "--child-spec",
+                               json.dumps(child_spec)], child_env(name), args.child_timeout)
+                r.update(label=label, config=name, description=describe(name))
+                results.append(r)
+                report(r)
+        for r in results:
             if flops and "error" not in r:
-                if CONFIGS[name]["kind"] == "reference":
-                    key = REFERENCE
-                elif reuses_fakes(CONFIGS[name], model):
-                    key = "kerasgan_reuse_fakes"
-                else:
-                    key = "kerasgan_fresh_fakes"
-                r["gflop_per_iteration"] = flops[key] / 1e9
-            results.append(r)
-            if "error" in r:
-                print(f"    FAILED ({r['error']}):\n{r['stderr_tail']}", file=sys.stderr, flush=True)
-            else:
-                print(f"    {r['images_per_s']:.1f} images/s, median {r['median_iteration_ms']:.0f} ms/iter, "
-                      f"first epoch {r['first_epoch_s']:.1f} s", file=sys.stderr, flush=True)
+                r["gflop_per_iteration"] = flops[flop_key(r["config"], model)] / 1e9
         refs = [r["images_per_s"] for r in results if r["config"] == REFERENCE and "error" not in r]
         reference_ips = statistics.median(refs) if refs else None
         add_neighbour_ratios(results)
@@ -830,10 +1065,16 @@ def main(argv=None):
                        "reference_images_per_s": reference_ips, "results": results})
         print(f"\n## {model['title']}: {model['image'][0]}x{model['image'][1]}x{model['image'][2]}, "
               f"{model['critic_steps']} D step(s) of {MINIBATCH} + 1 G step per iteration; warm-up "
-              f"{spec['warmup']}, then {spec['repeats']} x {spec['iterations']} timed iterations\n")
+              + (f"{spec['warmup']}, then {args.rounds} timed iterations of each, in lockstep with the "
+                 "reference\n" if args.lockstep else
+                 f"{spec['warmup']}, then {spec['repeats']} x {spec['iterations']} timed iterations\n"))
         print(table(results, reference_ips, peak))
         print()
-        if reference_ips:
+        if reference_ips and args.lockstep:
+            print(f"`vs {REFERENCE}` divides by the reference's median iteration ({reference_ips:.1f} images/s); "
+                  "the last column pairs each iteration with the reference iterations run just before and "
+                  "after it.")
+        elif reference_ips:
             print(f"Ratios divide by the median of the {len(refs)} reference runs: {reference_ips:.1f} images/s "
                   f"(runs: {', '.join(f'{x:.1f}' for x in refs)}).")
         profiles = [profile_text(r) for r in results if r.get("profile")]
@@ -846,7 +1087,8 @@ def main(argv=None):
     if args.json:
         payload = {"machine": machine, "matmul_peak_gflops": peak, "total_s": total,
                    "settings": {k: getattr(args, k) for k in ("models", "configs", "quick", "time_cap",
-                                                              "slow_time_cap", "seed", "gpu", "interleave")},
+                                                              "slow_time_cap", "seed", "gpu", "interleave",
+                                                              "lockstep", "rounds")},
                    "models": blocks}
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:

@@ -133,3 +133,41 @@ def test_interleaved_run_divides_each_config_by_the_references_around_it():
     text = bench.table(results, 36.0, None)
     assert "vs the references before and after" in text
     assert "| tensorflow | 33.0 | 1000 | 1.0 | 1 | - | 3 | 0.92x | 1.00x |" in text
+
+
+def test_lockstep_pairs_each_iteration_with_the_reference_iterations_around_it():
+    bench = load_benchmark()
+    ref = bench.REFERENCE
+    # The machine slows down 2x halfway: the paired ratios do not move.
+    timeline = [(ref, 2.0), ("jax", 1.6), (ref, 2.0), ("torch", 1.8), (ref, 4.0), ("jax", 3.2),
+                (ref, 4.0), ("torch", 3.6), (ref, 4.0)]
+    ratios = bench.paired_ratios(timeline, ref)
+    assert ratios["jax"] == pytest.approx([2.0 / 1.6, 4.0 / 3.2])
+    assert ratios["torch"] == pytest.approx([3.0 / 1.8, 4.0 / 3.6])
+    # No reference on one side (end of the run, or a failed child): not paired.
+    assert bench.paired_ratios([(ref, 1.0), ("jax", 1.0)], ref) == {}
+    assert bench.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == pytest.approx((2.0, 4.0))
+    r = dict(config="jax", label="jax", images_per_s=40.0, median_iteration_ms=1600.0, first_epoch_s=1.0,
+             peak_rss_mb=1.0, iterations_timed=2, paired_ratios=ratios["jax"], vs_paired_references=1.25,
+             paired_ratio_quartiles=(1.25, 1.25))
+    assert "| 1.25x (1.25-1.25, 2 pairs) |" in bench.table([r], 32.0, None)
+
+
+def test_lockstep_run_of_the_current_backend_against_the_reference(tmp_path):
+    """`--lockstep --quick`: live children take turns, one iteration each."""
+    backend = keras.backend.backend()
+    out = tmp_path / "lockstep.json"
+    proc = subprocess.run(
+        [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", backend, "--lockstep", "--quick",
+         "--json", str(out)],
+        cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (block,) = json.loads(out.read_text())["models"]
+    reference, run = block["results"]
+    assert reference["config"] == "torch-reference" and run["config"] == backend
+    # --quick: 2 rounds -> reference, config, reference, config, reference.
+    assert reference["iterations_timed"] == 3 and run["iterations_timed"] == 2
+    assert len(run["paired_ratios"]) == 2 and run["vs_paired_references"] > 0
+    assert run["gflop_per_iteration"] > 0 and reference["first_epoch_s"] > 0
+    assert re.search(r"\| \d+\.\d\dx \(\d+\.\d\d-\d+\.\d\d, 2 pairs\) \|", proc.stdout), proc.stdout
