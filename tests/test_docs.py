@@ -13,7 +13,11 @@ def code_blocks(name):
         return re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)
 
 
-def run_blocks(name, minimum):
+def run_blocks(name, minimum, only=None):
+    """Runs the blocks of docs/`name` in order, into one namespace.
+
+    only=i runs block 0 (the page's imports and data) and then block i alone.
+    """
     kerasgan = pytest.importorskip("kerasgan")
     try:
         kerasgan.data.load_fashion_mnist()
@@ -21,18 +25,30 @@ def run_blocks(name, minimum):
         pytest.skip(f"Fashion-MNIST is not installed: {error}")
     blocks = code_blocks(name)
     assert len(blocks) >= minimum
+    indices = range(len(blocks)) if only is None else (0, only)
     namespace = {}
-    for i, block in enumerate(blocks):
+    for i in indices:
         try:
-            exec(compile(block, f"docs/{name} block {i}", "exec"), namespace)
+            exec(compile(blocks[i], f"docs/{name} block {i}", "exec"), namespace)
         except Exception as error:  # name the block that failed
-            raise AssertionError(f"docs/{name} code block {i} failed:\n{block}") from error
+            raise AssertionError(f"docs/{name} code block {i} failed:\n{blocks[i]}") from error
     return namespace
 
 
+# docs/variants.md: block 0 imports and loads the data; each later block shows
+# one variant and needs only block 0, so each is a test of its own (they then
+# spread over pytest-xdist's workers).
+VARIANT_BLOCKS = len(code_blocks("variants.md"))
+
+
+def test_variants_page_has_its_examples():
+    assert VARIANT_BLOCKS >= 10
+
+
 @pytest.mark.slow
-def test_variant_examples_run():
-    run_blocks("variants.md", minimum=10)
+@pytest.mark.parametrize("block", range(1, VARIANT_BLOCKS))
+def test_variant_example_runs(block):
+    run_blocks("variants.md", minimum=10, only=block)
 
 
 def test_performance_examples_run():
