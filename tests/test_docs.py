@@ -1,4 +1,7 @@
-"""Every python code block of the executable docs runs, in order, on every backend."""
+"""Every python code block of the executable docs runs on every backend.
+
+docs/variants.md's blocks each run after the page's first block (imports, data).
+"""
 
 import os
 import re
