@@ -688,6 +688,11 @@ def child_env(name=None):
     return env
 
 
+def failure(error, output):
+    """A child's result when it gave none: why, and the last lines it wrote."""
+    return {"error": error, "stderr_tail": "\n".join(output.strip().splitlines()[-15:])}
+
+
 def run_child(args_list, env, timeout):
     cmd = [sys.executable, os.path.abspath(__file__)] + args_list
     t0 = time.perf_counter()
@@ -703,8 +708,7 @@ def run_child(args_list, env, timeout):
         if line.startswith(RESULT_TAG):
             result = json.loads(line[len(RESULT_TAG):])
     if result is None:
-        tail = "\n".join((err or out).strip().splitlines()[-15:])
-        result = {"error": f"exit status {rc}", "stderr_tail": tail}
+        result = failure(f"exit status {rc}", err or out)
     result["process_wall_s"] = time.perf_counter() - t0
     return result
 
@@ -792,11 +796,10 @@ def run_lockstep(names, model_name, spec, rounds, timeout):
             child["proc"].kill()
             child["proc"].wait()
         child["stderr"].seek(0)
-        tail = "\n".join(child["stderr"].read().decode(errors="replace").strip().splitlines()[-15:])
+        err = child["stderr"].read().decode(errors="replace")
         child["stderr"].close()
         if text is None:
-            results[name] = {"error": failed.get(name, f"exit status {child['proc'].returncode}"),
-                             "stderr_tail": tail}
+            results[name] = failure(failed.get(name, f"exit status {child['proc'].returncode}"), err)
         else:
             results[name] = json.loads(text)
         results[name]["process_wall_s"] = time.perf_counter() - child["start"]
@@ -826,17 +829,10 @@ def paired_ratios(timeline, reference):
 
 def quartiles(values):
     """(25th, 75th) percentiles, linear interpolation (NumPy's default)."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0], ordered[0]
-
-    def at(q):
-        position = q * (len(ordered) - 1)
-        low = int(position)
-        high = min(low + 1, len(ordered) - 1)
-        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-    return at(0.25), at(0.75)
+    if len(values) == 1:  # statistics.quantiles needs two before Python 3.13
+        return values[0], values[0]
+    low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+    return low, high
 
 
 def sequential_plan(configs, interleave):
