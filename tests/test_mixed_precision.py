@@ -1,11 +1,14 @@
 """Mixed precision: bfloat16 compute with float32 weights, losses and penalties."""
 
+import warnings
+
 import numpy as np
 import pytest
 import keras
 from keras import ops
 
 import kerasgan
+from kerasgan.engine import backend as backend_steps
 from kerasgan.losses import gradient_penalty
 
 
@@ -99,3 +102,39 @@ def test_wgan_gp_trains_under_bfloat16(mixed_bfloat16):
     assert np.isfinite(history.history["gradient_penalty"][-1])
     assert np.isfinite(history.history["d_loss"][-1])
     assert {v.dtype for v in model.weights} == {"float32"}
+
+
+def _precision_warnings(record):
+    return [w for w in record if "networks compute in" in str(w.message)]
+
+
+def test_fit_warns_when_this_backend_computes_the_policy_slowly(mixed_bfloat16, monkeypatch):
+    # PyTorch's CPU convolutions fall back to reference kernels for bf16 without
+    # AVX-512 BF16 / AMX (26x slower on DCGAN-64); TensorFlow and JAX cost ~5%.
+    steps = backend_steps.get()
+    model = small_dcgan()
+    model.compile()
+    if keras.backend.backend() == "torch":
+        monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: False)
+        with pytest.warns(UserWarning, match="compute in bfloat16. .*no bfloat16 support") as record:
+            model.fit(images(), batch_size=16, epochs=1, verbose=0)
+        assert len(_precision_warnings(record)) == 1  # one dtype, both networks
+        monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: True)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(images(), batch_size=16, epochs=1, verbose=0)
+    assert _precision_warnings(record) == []
+
+
+def test_float32_never_gets_the_precision_warning(monkeypatch):
+    steps = backend_steps.get()
+    if keras.backend.backend() == "torch":
+        monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: False)
+        assert steps.slow_precision("float16") is not None
+    assert getattr(steps, "slow_precision", lambda dtype: None)("float32") is None
+    model = small_dcgan()
+    model.compile()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.fit(images(), batch_size=16, epochs=1, verbose=0)
+    assert _precision_warnings(record) == []

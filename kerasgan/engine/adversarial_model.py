@@ -1,6 +1,7 @@
 """The adversarial model: players, losses and one training loop for all backends."""
 
 import contextlib
+import warnings
 
 import numpy as np
 import keras
@@ -429,10 +430,13 @@ class AdversarialModel(keras.Model):
         The first batch (all of a numpy array) is checked for shape and
         range. A `kerasgan.callbacks.NaNGuard` is added unless one is given:
         a non-finite loss stops training and restores the last finite state.
+        A `UserWarning` says when the networks' dtype policy computes in a
+        precision that this backend and device run far slower than float32.
         """
         from kerasgan.callbacks.nan_guard import NaNGuard
 
         self._assert_compiled()
+        self._warn_if_slow_precision()
         validation.check_training_data(x, self.data_shape, self.data_range)
         if self.num_classes is not None:
             validation.check_training_labels(
@@ -443,6 +447,16 @@ class AdversarialModel(keras.Model):
             if not any(isinstance(c, NaNGuard) for c in callbacks):
                 callbacks.append(NaNGuard())
         return super().fit(x, y, callbacks=callbacks, **kwargs)
+
+    def _warn_if_slow_precision(self):
+        slow_precision = getattr(backend_steps.get(), "slow_precision", None)
+        dtypes = {self.generator.compute_dtype, self.discriminator.compute_dtype}
+        for dtype in sorted(dtypes) if slow_precision else ():
+            reason = slow_precision(dtype)
+            if reason:
+                warnings.warn(
+                    f"{type(self).__name__}'s networks compute in {dtype}. {reason}", stacklevel=3
+                )
 
     def _assert_compiled(self):
         if self.adversarial_loss is None:

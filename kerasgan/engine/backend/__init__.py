@@ -23,7 +23,10 @@ optionally the data-parallel hooks that `kerasgan.engine.distribution`
 calls (`draw_batch`, `split_batch`, `resolve_jit_compile`; only TensorFlow
 needs them, for `tf.distribute` strategies), `train_function_scope()` (a
 context in which Keras's trainer builds the train function; only JAX has
-one, to compile with its XLA-CPU options), and two constants:
+one, to compile with its XLA-CPU options), `slow_precision(compute_dtype)`
+(why that dtype would be far slower than float32 here, or None: `fit`
+warns; only torch has one, for CPUs without bf16/fp16 convolutions), and
+two constants:
 `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means for kerasgan
 models) and `FAST_UPSAMPLING` (how `SubPixelConv2DTranspose(
 implementation="auto")` computes).

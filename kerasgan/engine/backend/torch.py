@@ -84,6 +84,37 @@ def input_gradient(fn, x):
     return outputs, grad
 
 
+def slow_precision(compute_dtype):
+    """Why computing in `compute_dtype` would be slow here, or None.
+
+    PyTorch's CPU convolutions take bfloat16 / float16 through oneDNN only
+    on CPUs with those units (AVX-512 BF16 / FP16, AMX); elsewhere they fall
+    back to reference kernels. Measured on an AMD EPYC with AVX2 only: a
+    DCGAN-64 iteration under `mixed_bfloat16` took 49 s against 1.9 s in
+    float32 (benchmarks/README.md, `torch-bf16`).
+    """
+    if compute_dtype not in ("bfloat16", "float16"):
+        return None
+    from keras.src.backend.torch.core import get_device  # private: Keras's torch device
+
+    if get_device() != "cpu" or _cpu_supports(compute_dtype):
+        return None
+    return (
+        f"PyTorch's convolutions on this CPU have no {compute_dtype} support (no AVX-512 "
+        f"{'BF16' if compute_dtype == 'bfloat16' else 'FP16'} or AMX): they fall back to "
+        f"reference kernels, measured 26x slower than float32 on DCGAN-64. Train in float32 "
+        f"here (keras.config.set_dtype_policy('float32')), or on the jax or tensorflow "
+        f"backend, where {compute_dtype} costs about 5% on such a CPU."
+    )
+
+
+def _cpu_supports(compute_dtype):
+    mkldnn = torch.ops.mkldnn
+    if compute_dtype == "bfloat16":
+        return mkldnn._is_mkldnn_bf16_supported()
+    return mkldnn._is_mkldnn_fp16_supported()
+
+
 # torch.compile is opt-in (`jit_compile=True`): its compile time is long.
 AUTO_JIT_COMPILE = False
 
