@@ -115,10 +115,13 @@ def test_fit_warns_when_this_backend_computes_the_policy_slowly(mixed_bfloat16, 
     model = small_dcgan()
     model.compile()
     if keras.backend.backend() == "torch":
+        monkeypatch.setattr(steps, "_on_cpu", lambda: True)  # also on a GPU machine
         monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: False)
         with pytest.warns(UserWarning, match="compute in bfloat16. .*no bfloat16 support") as record:
             model.fit(images(), batch_size=16, epochs=1, verbose=0)
         assert len(_precision_warnings(record)) == 1  # one dtype, both networks
+        monkeypatch.setattr(steps, "_on_cpu", lambda: False)
+        assert steps.slow_precision("bfloat16") is None  # a GPU: not this CPU's kernels
         monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: True)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
@@ -129,6 +132,7 @@ def test_fit_warns_when_this_backend_computes_the_policy_slowly(mixed_bfloat16, 
 def test_float32_never_gets_the_precision_warning(monkeypatch):
     steps = backend_steps.get()
     if keras.backend.backend() == "torch":
+        monkeypatch.setattr(steps, "_on_cpu", lambda: True)
         monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: False)
         assert steps.slow_precision("float16") is not None
     assert getattr(steps, "slow_precision", lambda dtype: None)("float32") is None

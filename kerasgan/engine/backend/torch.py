@@ -95,9 +95,7 @@ def slow_precision(compute_dtype):
     """
     if compute_dtype not in ("bfloat16", "float16"):
         return None
-    from keras.src.backend.torch.core import get_device  # private: Keras's torch device
-
-    if get_device() != "cpu" or _cpu_supports(compute_dtype):
+    if not _on_cpu() or _cpu_supports(compute_dtype):
         return None
     return (
         f"PyTorch's convolutions on this CPU have no {compute_dtype} support (no AVX-512 "
@@ -106,6 +104,12 @@ def slow_precision(compute_dtype):
         f"float32). Train in float32 here (keras.config.set_dtype_policy('float32')), or on "
         f"the jax or tensorflow backend (bfloat16 cost them about 5% on such a CPU)."
     )
+
+
+def _on_cpu():
+    from keras.src.backend.torch.core import get_device  # private: Keras's torch device
+
+    return get_device() == "cpu"
 
 
 def _cpu_supports(compute_dtype):
