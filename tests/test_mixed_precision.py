@@ -122,6 +122,8 @@ def test_fit_warns_when_this_backend_computes_the_policy_slowly(mixed_bfloat16, 
         assert len(_precision_warnings(record)) == 1  # one dtype, both networks
         monkeypatch.setattr(steps, "_on_cpu", lambda: False)
         assert steps.slow_precision("bfloat16") is None  # a GPU: not this CPU's kernels
+        # A CPU with bf16 convolutions: the fit below must not warn either.
+        monkeypatch.setattr(steps, "_on_cpu", lambda: True)
         monkeypatch.setattr(steps, "_cpu_supports", lambda dtype: True)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")

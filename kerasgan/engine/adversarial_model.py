@@ -450,8 +450,9 @@ class AdversarialModel(keras.Model):
 
     def _warn_if_slow_precision(self):
         slow_precision = getattr(backend_steps.get(), "slow_precision", None)
-        dtypes = {self.generator.compute_dtype, self.discriminator.compute_dtype}
-        for dtype in sorted(dtypes) if slow_precision else ():
+        if slow_precision is None:  # an optional hook: only torch has one
+            return
+        for dtype in sorted({self.generator.compute_dtype, self.discriminator.compute_dtype}):
             reason = slow_precision(dtype)
             if reason:
                 warnings.warn(
