@@ -32,7 +32,7 @@ Usage::
     .venv/bin/python benchmarks/backends.py                      # every model, default configs
     .venv/bin/python benchmarks/backends.py --models dcgan64 --quick
     .venv/bin/python benchmarks/backends.py --models dcgan64 --configs jax,torch --repeats 5
-    .venv/bin/python benchmarks/backends.py --profile            # + where the time goes (torch ops)
+    .venv/bin/python benchmarks/backends.py --profile            # + where the time goes (benchmarks/profiles.py)
     .venv/bin/python benchmarks/backends.py --gpu --json out.json  # on a GPU machine: jax and torch
     bash benchmarks/gpu.sh --cpus 2 runs/xeon --models dcgan64     # CPU run pinned to 2 cores (taskset)
     .venv/bin/python benchmarks/backends.py --list-configs
@@ -55,6 +55,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+if HERE not in sys.path:  # its sibling module, also when the script is loaded by path
+    sys.path.insert(0, HERE)
+
+import profiles  # noqa: E402
 RESULT_TAG = "@@BACKENDS_RESULT@@ "
 LOCKSTEP_TAG = "@@BACKENDS_LOCKSTEP@@ "
 MINIBATCH = 64
@@ -309,21 +313,6 @@ class _Lockstep:
         return elapsed
 
 
-def _torch_profile(run, rows=12):
-    """Top operators by self CPU time over `run()` (torch.profiler)."""
-    import torch
-
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        run()
-    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
-    total = sum(e.self_cpu_time_total for e in events) or 1.0
-    return [
-        {"op": e.key, "self_cpu_percent": round(100.0 * e.self_cpu_time_total / total, 1),
-         "calls": e.count}
-        for e in events[:rows]
-    ]
-
-
 def reference_networks(image):
     """Plain torch G and D with the architecture of kerasgan's DCGAN nets."""
     from torch import nn
@@ -474,7 +463,7 @@ def run_reference(spec, model, config=None):
         if budget.capped:
             break
     if spec["profile"]:
-        extra["profile"] = _torch_profile(lambda: [iteration(i) for i in range(2)])
+        extra["profile"] = profiles.torch_profile(lambda: [iteration(i) for i in range(2)])
     extra["torch_threads"] = torch.get_num_threads()
     return _summary(times, first_epoch_s, spec, extra)
 
@@ -591,7 +580,11 @@ def run_kerasgan(spec, model, config):
             break
     extra["last_logs"] = {k: float(v[-1]) for k, v in history.history.items()}
     if spec["profile"] and config["backend"] == "torch":
-        extra["profile"] = _torch_profile(lambda: fit(2, []))
+        extra["profile"] = profiles.torch_profile(lambda: fit(2, []))
+    elif spec["profile"] and spec["gpu"]:
+        extra["profile"] = {"note": "not profiled: the XLA profile reads the CPU's threads only"}
+    elif spec["profile"]:
+        extra["profile"] = profiles.xla_profile(lambda: fit(2, []), config["backend"], 2, usable_cpus())
     return _summary(times, first_epoch_s, spec, extra)
 
 
@@ -915,11 +908,21 @@ def paired_text(r):
 
 
 def profile_text(r):
-    rows = r.get("profile")
-    if not rows:
+    """One Markdown bullet: where a run's `--profile` iterations went."""
+    profile = r.get("profile")
+    if not profile:
         return ""
-    ops = "; ".join(f"{p['op']} {p['self_cpu_percent']}%" for p in rows[:8])
-    return f"- {r['label']}: {ops}"
+    if isinstance(profile, list):  # torch.profiler: share of the self CPU time
+        ops = "; ".join(f"{p['op']} {p['self_cpu_percent']}%" for p in profile[:8])
+        return f"- {r['label']} (self CPU time): {ops}"
+    if "note" in profile:
+        return f"- {r['label']}: {profile['note']}"
+    kinds = "; ".join(f"{k} {v}%" for k, v in profile["kinds"].items() if v >= 0.1)
+    ops = "; ".join(f"{p['op']} {p['core_percent']}% ({p['calls_per_iteration']:g} per iteration)"
+                    for p in profile["rows"][:6])
+    return (f"- {r['label']} (cores' time: {profile['wall_ms_per_iteration']:.0f} ms x {profile['cores']} per "
+            f"iteration): untraced task work {profile['untraced_task_core_percent']}%, idle "
+            f"{profile['idle_core_percent']}%; XLA operations: {kinds}. Top: {ops}")
 
 
 def parse(argv=None):
@@ -941,8 +944,9 @@ def parse(argv=None):
     p.add_argument("--time-cap", type=float, default=90.0, help="seconds of timed iterations per configuration")
     p.add_argument("--slow-time-cap", type=float, default=30.0, help="the same for configs marked slow")
     p.add_argument("--min-iterations", type=int, default=3, help="timed iterations done before a cap applies")
-    p.add_argument("--profile", action="store_true", help="also profile 2 iterations of the torch runs "
-                   "(top operators by self CPU time)")
+    p.add_argument("--profile", action="store_true", help="also profile 2 iterations of each run: torch's "
+                   "operators by self CPU time, XLA's operations by share of the cores' time (jax, tensorflow "
+                   "on the CPU; benchmarks/profiles.py)")
     p.add_argument("--gpu", action="store_true", help=f"GPU machine: configs {', '.join(GPU_CONFIGS)} and "
                    "the reference on CUDA")
     p.add_argument("--interleave", action="store_true", help="run the reference after every configuration, "
@@ -1073,10 +1077,14 @@ def main(argv=None):
         elif reference_ips:
             print(f"Ratios divide by the median of the {len(refs)} reference runs: {reference_ips:.1f} images/s "
                   f"(runs: {', '.join(f'{x:.1f}' for x in refs)}).")
-        profiles = [profile_text(r) for r in results if r.get("profile")]
-        if profiles:
-            print("\nWhere the time goes (top operators by self CPU time, torch.profiler, 2 iterations):\n")
-            print("\n".join(profiles))
+        profile_lines = [profile_text(r) for r in results if r.get("profile")]
+        if profile_lines:
+            print("\nWhere the time goes (2 iterations; torch: share of the self CPU time by operator, "
+                  "torch.profiler; jax, tensorflow: share of the cores' time, from the backend's profiler: "
+                  "'untraced task work' is what XLA-CPU's thread pool ran without an operation event, "
+                  "the convolutions' arithmetic and the other cores' part of split fusions; see "
+                  "benchmarks/profiles.py):\n")
+            print("\n".join(profile_lines))
         print(flush=True)
     total = time.perf_counter() - t_run
     print(f"Total time {total:.0f} s; load average at end: {loadavg()}.")

@@ -154,12 +154,12 @@ def test_lockstep_pairs_each_iteration_with_the_reference_iterations_around_it()
 
 
 def test_lockstep_run_of_the_current_backend_against_the_reference(tmp_path):
-    """`--lockstep --quick`: live children take turns, one iteration each."""
+    """`--lockstep --quick --profile`: live children take turns, one iteration each, then profile 2."""
     backend = keras.backend.backend()
     out = tmp_path / "lockstep.json"
     proc = subprocess.run(
         [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", backend, "--lockstep", "--quick",
-         "--json", str(out)],
+         "--profile", "--json", str(out)],
         cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -171,3 +171,14 @@ def test_lockstep_run_of_the_current_backend_against_the_reference(tmp_path):
     assert len(run["paired_ratios"]) == 2 and run["vs_paired_references"] > 0
     assert run["gflop_per_iteration"] > 0 and reference["first_epoch_s"] > 0
     assert re.search(r"\| \d+\.\d\dx \(\d+\.\d\d-\d+\.\d\d, 2 pairs\) \|", proc.stdout), proc.stdout
+    # --profile: the reference by torch operator, kerasgan by its backend's profiler.
+    assert any("convolution" in row["op"] for row in reference["profile"])
+    if backend == "torch":
+        assert any("convolution" in row["op"] for row in run["profile"])
+    else:
+        # XLA's operations, Eigen's untraced convolution blocks and idle cores share the cores' time.
+        profile = run["profile"]
+        assert profile["rows"] and profile["untraced_task_core_percent"] > 0.0, profile
+        shares = sum(profile["kinds"].values()) + profile["untraced_task_core_percent"] + profile["idle_core_percent"]
+        assert 99.0 <= shares <= 130.0, profile  # over 100: more runnable threads than cores
+    assert "Where the time goes" in proc.stdout and f"- {backend} (" in proc.stdout
