@@ -59,6 +59,7 @@ if HERE not in sys.path:  # its sibling module, also when the script is loaded b
     sys.path.insert(0, HERE)
 
 import profiles  # noqa: E402
+
 RESULT_TAG = "@@BACKENDS_RESULT@@ "
 LOCKSTEP_TAG = "@@BACKENDS_LOCKSTEP@@ "
 MINIBATCH = 64

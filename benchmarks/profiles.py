@@ -179,7 +179,10 @@ def xspace_times(path, xplane_pb2):
 def summarize(times, untraced_ps, wall_s, cores, iterations, rows=12):
     """Shares of the cores' time (wall x cores): XLA operations by kind, untraced task work, idle."""
     core_ps = wall_s * cores * 1e12
-    percent = lambda ps: round(100.0 * ps / core_ps, 1)
+
+    def percent(ps):
+        return round(100.0 * ps / core_ps, 1)
+
     ranked = sorted(times.items(), key=lambda kv: kv[1][0], reverse=True)
     kinds = collections.Counter()
     for name, (self_ps, _) in ranked:
@@ -217,10 +220,12 @@ def xla_profile(run, backend, iterations, cores, rows=12):
 
             start, stop = (lambda: tf.profiler.experimental.start(logdir)), tf.profiler.experimental.stop
         start()
-        t0 = time.perf_counter()
-        run()
-        wall_s = time.perf_counter() - t0
-        stop()
+        try:
+            t0 = time.perf_counter()
+            run()
+            wall_s = time.perf_counter() - t0
+        finally:
+            stop()
         (path,) = glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True)
         return summarize(*xspace_times(path, xplane_pb2), wall_s, cores, iterations, rows)
     finally:
