@@ -132,6 +132,9 @@ CONFIGS = {
     **{f"{b}-keras-convolutions": dict(kind="kerasgan", backend=b, jit_compile=None,
                                        keras_convolutions=True, default=False)
        for b in ("tensorflow", "jax", "torch")},
+    # torch's own convolutions where the torch step would take Winograd's form
+    # (torch_convolutions.WINOGRAD = False; opt-in).
+    "torch-direct": dict(kind="kerasgan", backend="torch", jit_compile=None, winograd=False, default=False),
     # Keras's own batch-norm ops instead of the dot-product sums of
     # jax_batch_normalization.py (opt-in).
     "jax-keras-batch-normalization": dict(kind="kerasgan", backend="jax", jit_compile=None,
@@ -163,6 +166,8 @@ def describe(name):
         extra += f", Keras's own conv ops ({c['backend']}_convolutions.ENABLED = False)"
     if c.get("keras_batch_normalization"):
         extra += ", Keras's own batch-norm ops (jax_batch_normalization.ENABLED = False)"
+    if c.get("winograd") is False:
+        extra += ", torch's own convolutions instead of Winograd's (torch_convolutions.WINOGRAD = False)"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
 
 
@@ -558,6 +563,10 @@ def run_kerasgan(spec, model, config):
     if config.get("keras_convolutions"):
         convolutions.ENABLED = False  # read when each step starts (is traced)
     extra["fast_convolutions"] = convolutions.enabled()  # on this device
+    if config["backend"] == "torch":
+        if config.get("winograd") is False:
+            convolutions.WINOGRAD = False  # read at each call
+        extra["winograd"] = convolutions.WINOGRAD and convolutions.enabled()
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")

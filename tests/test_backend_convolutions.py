@@ -7,9 +7,11 @@ Keras's `conv` (and on torch `conv_transpose`) inside kerasgan's steps:
   input gradient is the sub-pixel form (stride-1 convolutions and
   depth-to-space) instead of XLA's dilated convolution;
 - torch: the channels-last view goes straight to torch's convolutions, with
-  torch's own padding instead of Keras's copies and crop.
+  torch's own padding instead of Keras's copies and crop; 4x4 stride-2
+  "same" convolutions with 16 or more channels take Winograd's form
+  (`torch_winograd.py`, also tested in `test_torch_winograd.py`).
 
-The same linear maps: these tests compare values, gradients and the
+The same linear maps (Winograd's up to float rounding): these tests compare values, gradients and the
 second-order gradient a penalty takes with Keras's own ops, on the active
 backend, and a whole `fit` with and without them.
 """
@@ -40,6 +42,8 @@ CONVS = [
     (5, 5, 2, 3, 4, 1, "same", 1),           # stride 1, even kernel: asymmetric
     (6, 6, 2, 3, 3, 1, "same", 2),           # dilated
     (4, 4, 8, 1, 4, 1, "valid", 1),          # DCGAN's last layer: one logit
+    (16, 16, 16, 8, 4, 2, "same", 1),        # torch: Winograd F(4x4, 2x2)
+    (8, 8, 16, 16, 4, 2, "same", 1),         # torch: Winograd F(2x2, 2x2)
 ]
 # (input H, W, in, out channels, kernel, strides, padding, output_padding, dilation)
 TRANSPOSES = [
@@ -51,6 +55,8 @@ TRANSPOSES = [
     (4, 4, 2, 3, 5, 3, "same", None, 1),
     (4, 4, 2, 3, 3, 2, "valid", 1, 1),
     (1, 1, 6, 4, 4, 1, "valid", None, 1),    # DCGAN's first layer: 1x1 -> 4x4
+    (4, 4, 16, 16, 4, 2, "same", None, 1),   # torch: Winograd F(2x2, 2x2)
+    (8, 8, 16, 8, 4, 2, "same", None, 1),    # torch: Winograd F(4x4, 2x2)
 ]
 
 
@@ -152,7 +158,9 @@ def test_torch_fast_conv_computes_the_active_backends_conv(case):
     x, k, kwargs = _conv_case(case)
     with torch_convolutions.fast_convolutions():
         got = torch_convolutions._conv(torch.tensor(x), torch.tensor(k), **kwargs).numpy()
-    np.testing.assert_allclose(got, ops.convert_to_numpy(ops.conv(x, k, **kwargs)), rtol=1e-5, atol=1e-5)
+    expected = ops.convert_to_numpy(ops.conv(x, k, **kwargs))
+    # Winograd's rounding (16-channel cases) is relative to the largest output.
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 + 1e-6 * np.abs(expected).max())
 
 
 @pytest.mark.parametrize("case", TRANSPOSES)
@@ -166,7 +174,7 @@ def test_torch_fast_conv_transpose_computes_the_active_backends(case):
     with torch_convolutions.fast_convolutions():
         got = torch_convolutions._conv_transpose(torch.tensor(x), torch.tensor(k), **kwargs).numpy()
     expected = ops.convert_to_numpy(ops.conv_transpose(x, k, **kwargs))
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 + 1e-6 * np.abs(expected).max())
 
 
 class _Spy:
@@ -247,6 +255,91 @@ def test_fit_takes_the_fast_path_and_trains_the_same_weights(model_name, monkeyp
     for a, b in zip(fast_weights, plain_weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
     assert any(not np.allclose(a, 0) for a in fast_weights)
+
+
+def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
+    # Calls torch_convolutions directly on torch tensors, so under every backend.
+    torch = pytest.importorskip("torch")
+    from kerasgan.engine.backend import torch_convolutions
+    from kerasgan.engine.backend import torch_winograd
+
+    calls = []
+    for name, label in (("conv2d_4x4_stride2", "conv"), ("conv2d_transpose_4x4_stride2", "transpose")):
+        original = getattr(torch_winograd, name)
+        monkeypatch.setattr(torch_winograd, name,
+                            lambda x, k, tile, _f=original, _l=label: calls.append((_l, tile)) or _f(x, k, tile))
+
+    def conv(size, cin, cout, kernel=4, strides=2, padding="same", dtype=torch.float32):
+        x, k = torch.ones(2, size, size, cin, dtype=dtype), torch.ones(kernel, kernel, cin, cout, dtype=dtype)
+        torch_convolutions._conv(x, k, strides=strides, padding=padding)
+
+    def transpose(size, cin, cout, padding="same", output_padding=None):
+        x, k = torch.ones(2, size, size, cin), torch.ones(4, 4, cout, cin)
+        torch_convolutions._conv_transpose(x, k, strides=2, padding=padding, output_padding=output_padding)
+
+    with torch_convolutions.fast_convolutions():
+        conv(64, 3, 64)      # DCGAN-64's image layer: 3 channels
+        conv(32, 64, 128)    # 16x16 outputs: F(4x4, 2x2)
+        conv(8, 256, 512)    # 4x4 outputs: F(2x2, 2x2)
+        conv(8, 16, 16, kernel=3)
+        conv(8, 16, 16, strides=1)
+        conv(8, 16, 16, padding="valid")
+        conv(8, 16, 16, dtype=torch.bfloat16)
+        conv(14, 64, 128)    # DCGAN-28's 7x7 outputs
+        transpose(4, 512, 256)   # F(2x2, 2x2)
+        transpose(16, 128, 64)   # F(4x4, 2x2)
+        transpose(32, 64, 3)     # the image layer
+        transpose(4, 16, 16, padding="valid")
+        transpose(4, 16, 16, output_padding=1)
+    assert calls == [("conv", 4), ("conv", 2), ("transpose", 2), ("transpose", 4)]
+    monkeypatch.setattr(torch_convolutions, "WINOGRAD", False)
+    with torch_convolutions.fast_convolutions():
+        conv(32, 64, 128)
+        transpose(4, 512, 256)
+    assert len(calls) == 4
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="the Winograd form is the torch step's")
+@pytest.mark.parametrize("model_name", ["dcgan", "wgangp"])
+def test_torch_fit_with_winograd_trains_the_same_weights(model_name, monkeypatch):
+    from kerasgan.engine.backend import torch_winograd
+    from kerasgan.nets.dcgan import dcgan_discriminator
+    from kerasgan.nets.dcgan import dcgan_generator
+
+    def trained(spy):
+        keras.utils.set_random_seed(0)
+        # 32x32, 16 filters: the 8x8 and 4x4 maps have 16-64 channels.
+        if model_name == "dcgan":
+            model = kerasgan.models.DCGAN(image_shape=(32, 32, 1), latent_dim=8, generator_filters=16,
+                                          discriminator_filters=16, seed=3, reuse_fakes=True)
+        else:  # the penalty's double backward goes through the Winograd form
+            model = kerasgan.models.WGANGP(
+                generator=dcgan_generator((32, 32, 1), 8, 16),
+                discriminator=dcgan_discriminator((32, 32, 1), 16, normalization=None),
+                seed=3, discriminator_steps=2)
+        # SGD: Adam's normalized steps would turn rounding in a near-zero
+        # gradient into a full step of the learning rate.
+        model.compile(generator_optimizer=keras.optimizers.SGD(0.05),
+                      discriminator_optimizer=keras.optimizers.SGD(0.05))
+        x = np.random.default_rng(0).uniform(-1, 1, (32, 32, 32, 1)).astype("float32")
+        spy.calls = 0
+        weights = lambda: [ops.convert_to_numpy(v.value)  # noqa: E731
+                           for v in model.generator.weights + model.discriminator.weights]
+        before = weights()
+        model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False)
+        # Training moved the weights far more than the tolerance below.
+        assert max(float(np.abs(a - b).max()) for a, b in zip(weights(), before)) > 1e-2
+        return weights()
+
+    spy = _Spy(torch_winograd.conv2d_4x4_stride2)
+    monkeypatch.setattr(torch_winograd, "conv2d_4x4_stride2", spy)
+    winograd = trained(spy)
+    assert spy.calls > 0
+    monkeypatch.setattr(fast, "WINOGRAD", False)
+    direct = trained(spy)
+    assert spy.calls == 0
+    for a, b in zip(winograd, direct):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="reads the JAX program")
