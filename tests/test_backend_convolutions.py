@@ -292,6 +292,10 @@ def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
         transpose(4, 16, 16, padding="valid")
         transpose(4, 16, 16, output_padding=1)
     assert calls == [("conv", 4), ("conv", 2), ("transpose", 2), ("transpose", 4)]
+    # Only on the CPU, where it was measured (a GPU keeps torch's own, cuDNN's).
+    for device, tile in (("cpu", 2), ("meta", None)):
+        x, k = torch.ones(2, 8, 8, 16, device=device), torch.ones(4, 4, 16, 16, device=device)
+        assert torch_convolutions._winograd_tile(x, k, (2, 2), "same", (1, 1), 4, 16, 16) == tile
     monkeypatch.setattr(torch_convolutions, "WINOGRAD", False)
     with torch_convolutions.fast_convolutions():
         conv(32, 64, 128)

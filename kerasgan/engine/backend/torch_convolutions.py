@@ -22,8 +22,8 @@ without the crop helper) goes to Keras's own op. Same arithmetic, other
 memory layout: `tests/test_backend_convolutions.py` checks outputs and
 gradients against Keras's ops, and a `fit` with and without it.
 
-One exception computes differently: 4x4, stride-2, "same" convolutions and
-transposed convolutions of square float maps with at least
+One exception computes differently: on the CPU, 4x4, stride-2, "same"
+convolutions and transposed convolutions of square float maps with at least
 `torch_winograd.MIN_CHANNELS` channels in and out (DCGAN's inner layers)
 take Winograd's minimal-filtering form (`torch_winograd.py`): 44-61% fewer
 multiplications, the same result up to float rounding (relative errors
@@ -94,7 +94,8 @@ def _winograd_tile(inputs, kernel, strides, padding, dilation, size, in_channels
     """The Winograd tile of a 4x4 stride-2 "same" convolution with size x size (conv) outputs, or None."""
     if not (WINOGRAD and padding == "same" and tuple(kernel.shape[:2]) == (4, 4)
             and strides == (2, 2) and dilation == (1, 1) and inputs.shape[1] == inputs.shape[2]
-            and inputs.dtype in (torch.float32, torch.float64) and kernel.dtype == inputs.dtype):
+            and inputs.dtype in (torch.float32, torch.float64) and kernel.dtype == inputs.dtype
+            and inputs.device.type == "cpu"):  # measured on CPUs only; GPUs have cuDNN's
         return None
     return torch_winograd.tile_size(size, in_channels, out_channels)
 

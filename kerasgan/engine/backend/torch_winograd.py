@@ -15,12 +15,14 @@ products (9 instead of 16 for m = 2, 25 instead of 64 for m = 4):
 with A, B, G from the Toom-Cook construction on the points 0, 1, -1, 2 and
 infinity (Lavin and Gray, section 4.1; here derived by `winograd_matrices`).
 Only the (m + 1)^2 products of channels are matrix products; the
-transforms are sums of strided slices.
+transforms of inputs, kernels and outputs are sums of strided slices.
 
 The result equals the direct convolution up to float rounding: relative
 errors of about 5e-7 (m = 2) and 2e-6 (m = 4) in float32 on random data.
+`tests/test_torch_winograd.py` checks the matrices, the outputs against
+torch's convolutions and the derivatives by finite differences;
 `tests/test_backend_convolutions.py` compares outputs and first and second
-derivatives with Keras's ops. Each transform is an autograd function whose
+derivatives with Keras's ops, and a `fit` with and without. Each transform is an autograd function whose
 backward pass is its adjoint, itself differentiable, so WGAN-GP's double
 backward works.
 
