@@ -189,50 +189,6 @@ def _output_transform_adjoint(y, m):
     return products
 
 
-class _InputTransform(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, z, m):
-        ctx.m = m
-        return _input_transform(z, m)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _InputTransformAdjoint.apply(grad, ctx.m), None
-
-
-class _InputTransformAdjoint(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v, m):
-        ctx.m = m
-        return _input_transform_adjoint(v, m)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _InputTransform.apply(grad, ctx.m), None
-
-
-class _OutputTransform(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, products, m):
-        ctx.m = m
-        return _output_transform(products, m)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _OutputTransformAdjoint.apply(grad, ctx.m), None
-
-
-class _OutputTransformAdjoint(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, y, m):
-        ctx.m = m
-        return _output_transform_adjoint(y, m)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _OutputTransform.apply(grad, ctx.m), None
-
-
 def _both_axes(x, matrix):
     """out[i, j] = sum over p, q of matrix[i, p] matrix[j, q] x[p, q] (the first two axes)."""
     rows_out, rows_in = matrix.shape
@@ -246,26 +202,28 @@ def _both_axes(x, matrix):
     return out
 
 
-class _KernelTransform(torch.autograd.Function):
+class _LinearMap(torch.autograd.Function):
+    """`maps[adjoint](x, m)`; its backward pass is the other map of the pair.
+
+    So every derivative, of any order, is one of the two maps: WGAN-GP's
+    double backward goes through them too.
+    """
+
     @staticmethod
-    def forward(ctx, taps, m):
-        ctx.m = m
-        return _both_axes(taps, winograd_matrices(m)[1])
+    def forward(ctx, x, m, maps, adjoint):
+        ctx.m, ctx.maps, ctx.adjoint = m, maps, adjoint
+        return maps[adjoint](x, m)
 
     @staticmethod
     def backward(ctx, grad):
-        return _KernelTransformAdjoint.apply(grad, ctx.m), None
+        return _LinearMap.apply(grad, ctx.m, ctx.maps, not ctx.adjoint), None, None, None
 
 
-class _KernelTransformAdjoint(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, u, m):
-        ctx.m = m
-        return _both_axes(u, winograd_matrices(m)[1].T)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _KernelTransform.apply(grad, ctx.m), None
+# (map, adjoint) pairs, for _LinearMap.
+_INPUT = (_input_transform, _input_transform_adjoint)
+_OUTPUT = (_output_transform, _output_transform_adjoint)
+_KERNEL = (lambda taps, m: _both_axes(taps, winograd_matrices(m)[1]),
+           lambda u, m: _both_axes(u, winograd_matrices(m)[1].T))
 
 
 def _kernel_transform(kernel, m):
@@ -273,7 +231,7 @@ def _kernel_transform(kernel, m):
     c, f = kernel.shape[2], kernel.shape[3]
     # Keras's kernel[2p + a, 2q + b] is tap (p, q) of the 2x2 kernel on channel (a, b, c).
     taps = kernel.reshape(2, 2, 2, 2, c, f).permute(0, 2, 1, 3, 4, 5)
-    return _KernelTransform.apply(taps, m).reshape((m + 1) ** 2, 4 * c, f)
+    return _LinearMap.apply(taps, m, _KERNEL, False).reshape((m + 1) ** 2, 4 * c, f)
 
 
 def conv2d_4x4_stride2(x, kernel, tile):
@@ -283,17 +241,17 @@ def conv2d_4x4_stride2(x, kernel, tile):
     t = half // tile
     padded = F.pad(x, (0, 0, 1, 1, 1, 1))
     z = padded.view(batch, half + 1, 2, half + 1, 2, c).permute(0, 1, 3, 2, 4, 5)  # space-to-depth
-    v = _InputTransform.apply(z, tile).reshape(n * n, batch * t * t, 4 * c)
+    v = _LinearMap.apply(z, tile, _INPUT, False).reshape(n * n, batch * t * t, 4 * c)
     products = torch.bmm(v, _kernel_transform(kernel, tile))
-    return _OutputTransform.apply(products.view(n, n, batch, t, t, kernel.shape[3]), tile)
+    return _LinearMap.apply(products.view(n, n, batch, t, t, kernel.shape[3]), tile, _OUTPUT, False)
 
 
 def conv2d_transpose_4x4_stride2(y, kernel, tile):
     """Keras's `conv_transpose(y, kernel, strides=2, padding="same")`; `kernel` (4, 4, out, in)."""
     batch, size, _, c = y.shape
     t, f, n = size // tile, kernel.shape[2], tile + 1
-    products = _OutputTransformAdjoint.apply(y, tile).reshape(n * n, batch * t * t, c)
+    products = _LinearMap.apply(y, tile, _OUTPUT, True).reshape(n * n, batch * t * t, c)
     v = torch.bmm(products, _kernel_transform(kernel, tile).transpose(1, 2))
-    z = _InputTransformAdjoint.apply(v.view(n, n, batch, t, t, 2, 2, f), tile)
+    z = _LinearMap.apply(v.view(n, n, batch, t, t, 2, 2, f), tile, _INPUT, True)
     image = z.permute(0, 1, 3, 2, 4, 5).reshape(batch, 2 * size + 2, 2 * size + 2, f)  # a view
     return image[:, 1:-1, 1:-1, :]
