@@ -150,7 +150,7 @@ def _input_transform_adjoint(v, m):
         out = v.new_empty(batch, size, 2, size, 2, rest[2]).permute(0, 1, 3, 2, 4, 5)
     else:
         out = v.new_empty((batch, size, size) + rest)
-    for src, dst, axis, part in ((v, rows, 3, lambda i: v[:, i]), (rows, out, 1, lambda i: rows[i])):
+    for dst, axis, part in ((rows, 3, lambda i: v[:, i]), (out, 1, lambda i: rows[i])):
         for j in range(m):  # tile entry j < m: entry 0 is also entry m of the tile before
             _combine(_every(dst, axis, j, t, m), [(bt[i, j], part(i)) for i in range(n)])
         dst.select(axis, size - 1).zero_()
