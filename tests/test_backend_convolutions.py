@@ -11,9 +11,10 @@ Keras's `conv` (and on torch `conv_transpose`) inside kerasgan's steps:
   "same" convolutions with 16 or more channels take Winograd's form
   (`torch_winograd.py`, also tested in `test_torch_winograd.py`).
 
-The same linear maps (Winograd's up to float rounding): these tests compare values, gradients and the
-second-order gradient a penalty takes with Keras's own ops, on the active
-backend, and a whole `fit` with and without them.
+The same linear maps (Winograd's up to float rounding): these tests
+compare values, gradients and the second-order gradient a penalty takes
+with Keras's own ops, on the active backend, and a whole `fit` with and
+without them.
 """
 
 import importlib
