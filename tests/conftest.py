@@ -56,3 +56,36 @@ def small_dcgan(image_shape=(28, 28, 1), **kwargs):
 def random_images(n, shape=(28, 28, 1), seed=0):
     rng = np.random.default_rng(seed)
     return np.tanh(rng.standard_normal((n, *shape))).astype("float32")
+
+
+class CallCounter:
+    """Wraps `fn` and counts its calls (for monkeypatching a function under test)."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+def assert_fast_path_trains_the_same(monkeypatch, spied, switch, train):
+    """A fast path is taken while its switch is on, and training ends at the same weights without it.
+
+    `spied` and `switch` are `(module, attribute name)` pairs: the function
+    the fast path calls, and the flag that turns it off. `train(counter)`
+    trains a fresh model (resetting `counter.calls` where the calls it should
+    count begin) and returns its weights. The first run must call the spied
+    function, the second (with the switch False) must not; the weights must
+    agree within rtol 1e-4, atol 2e-5. Returns the fast path's weights.
+    """
+    counter = CallCounter(getattr(*spied))
+    monkeypatch.setattr(*spied, counter)
+    fast = train(counter)
+    assert counter.calls > 0
+    monkeypatch.setattr(*switch, False)
+    plain = train(counter)
+    assert counter.calls == 0
+    for a, b in zip(fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+    return fast

@@ -16,6 +16,8 @@ import pytest
 from keras import ops
 
 import kerasgan
+from conftest import CallCounter
+from conftest import assert_fast_path_trains_the_same
 from kerasgan.engine import backend as backend_steps
 from kerasgan.engine.backend import batch_normalization as dot_sums
 
@@ -130,20 +132,12 @@ def test_jax_gradient_sums_with_dots_only():
     assert dots.count("dot_general") >= 6
 
 
-class _Spy:
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.fn(*args, **kwargs)
-
-
 @jax_only
 def test_which_calls_take_the_dot_sums(monkeypatch):
     from kerasgan.engine.backend import jax_batch_normalization as fast
 
-    spies = {name: _Spy(getattr(fast, name)) for name in ("_keras_moments", "_keras_batch_normalization")}
+    spies = {name: CallCounter(getattr(fast, name))
+             for name in ("_keras_moments", "_keras_batch_normalization")}
     for name, spy in spies.items():
         monkeypatch.setattr(fast, name, spy)
     x = np.ones((2, 3, 3, 4), "float32")
@@ -182,13 +176,6 @@ def _trained_weights(spy):
 def test_fit_sums_with_dots_and_trains_the_same_weights(monkeypatch):
     from kerasgan.engine.backend import jax_batch_normalization as fast
 
-    spy = _Spy(fast._repeat_rows)
-    monkeypatch.setattr(fast, "_repeat_rows", spy)
-    fast_weights = _trained_weights(spy)
-    assert spy.calls > 0
-    monkeypatch.setattr(fast, "ENABLED", False)
-    plain_weights = _trained_weights(spy)
-    assert spy.calls == 0
-    for a, b in zip(fast_weights, plain_weights):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+    fast_weights = assert_fast_path_trains_the_same(
+        monkeypatch, (fast, "_repeat_rows"), (fast, "ENABLED"), _trained_weights)
     assert any(not np.allclose(a, 0) for a in fast_weights)

@@ -25,6 +25,8 @@ import pytest
 from keras import ops
 
 import kerasgan
+from conftest import CallCounter
+from conftest import assert_fast_path_trains_the_same
 from kerasgan.engine import backend as backend_steps
 from kerasgan.engine.backend import convolutions
 
@@ -178,19 +180,10 @@ def test_torch_fast_conv_transpose_computes_the_active_backends(case):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 + 1e-6 * np.abs(expected).max())
 
 
-class _Spy:
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.fn(*args, **kwargs)
-
-
 @pytest.fixture
 def keras_conv_spy(monkeypatch):
     """Counts the calls that reach Keras's own conv."""
-    spy = _Spy(fast._keras_conv)
+    spy = CallCounter(fast._keras_conv)
     monkeypatch.setattr(fast, "_keras_conv", spy)
     return spy
 
@@ -246,15 +239,8 @@ def test_fit_takes_the_fast_path_and_trains_the_same_weights(model_name, monkeyp
     # What the fast path calls: torch's own conv ops; on TF and JAX the
     # strided convolution with the custom gradient.
     target = ("_torch_conv2d" if BACKEND == "torch" else "_strided_conv")
-    spy = _Spy(getattr(fast, target))
-    monkeypatch.setattr(fast, target, spy)
-    fast_weights = _trained_weights(model_name, spy)
-    assert spy.calls > 0
-    monkeypatch.setattr(fast, "ENABLED", False)
-    plain_weights = _trained_weights(model_name, spy)
-    assert spy.calls == 0
-    for a, b in zip(fast_weights, plain_weights):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+    fast_weights = assert_fast_path_trains_the_same(
+        monkeypatch, (fast, target), (fast, "ENABLED"), lambda spy: _trained_weights(model_name, spy))
     assert any(not np.allclose(a, 0) for a in fast_weights)
 
 
@@ -336,15 +322,8 @@ def test_torch_fit_with_winograd_trains_the_same_weights(model_name, monkeypatch
         assert max(float(np.abs(a - b).max()) for a, b in zip(weights(), before)) > 1e-2
         return weights()
 
-    spy = _Spy(torch_winograd.conv2d_4x4_stride2)
-    monkeypatch.setattr(torch_winograd, "conv2d_4x4_stride2", spy)
-    winograd = trained(spy)
-    assert spy.calls > 0
-    monkeypatch.setattr(fast, "WINOGRAD", False)
-    direct = trained(spy)
-    assert spy.calls == 0
-    for a, b in zip(winograd, direct):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+    assert_fast_path_trains_the_same(
+        monkeypatch, (torch_winograd, "conv2d_4x4_stride2"), (fast, "WINOGRAD"), trained)
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="reads the JAX program")
