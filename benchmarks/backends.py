@@ -566,7 +566,8 @@ def run_kerasgan(spec, model, config):
     if config["backend"] == "torch":
         if config.get("winograd") is False:
             convolutions.WINOGRAD = False  # read at each call
-        extra["winograd"] = convolutions.WINOGRAD and convolutions.enabled()
+        # The step takes it on the CPU only (torch_convolutions._winograd_tile).
+        extra["winograd"] = convolutions.WINOGRAD and convolutions.enabled() and not spec["gpu"]
     batch = MINIBATCH * model["critic_steps"]
     n_batches = max(spec["iterations"], spec["warmup"])
     x = np.random.default_rng(spec["seed"]).uniform(-1.0, 1.0, (n_batches * batch,) + image).astype("float32")
