@@ -136,9 +136,11 @@ CONFIGS = {
     # (torch_convolutions.WINOGRAD = False; opt-in).
     "torch-direct": dict(kind="kerasgan", backend="torch", jit_compile=None, winograd=False, default=False),
     # Keras's own batch-norm ops instead of the dot-product sums of
-    # jax_batch_normalization.py (opt-in).
-    "jax-keras-batch-normalization": dict(kind="kerasgan", backend="jax", jit_compile=None,
-                                          keras_batch_normalization=True, default=False),
+    # jax_batch_normalization.py and torch's fused kernels of
+    # torch_batch_normalization.py ({backend}_batch_normalization.ENABLED = False; opt-in).
+    **{f"{b}-keras-batch-normalization": dict(kind="kerasgan", backend=b, jit_compile=None,
+                                              keras_batch_normalization=True, default=False)
+       for b in ("jax", "torch")},
 }
 GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
@@ -165,7 +167,7 @@ def describe(name):
     if c.get("keras_convolutions"):
         extra += f", Keras's own conv ops ({c['backend']}_convolutions.ENABLED = False)"
     if c.get("keras_batch_normalization"):
-        extra += ", Keras's own batch-norm ops (jax_batch_normalization.ENABLED = False)"
+        extra += f", Keras's own batch-norm ops ({c['backend']}_batch_normalization.ENABLED = False)"
     if c.get("winograd") is False:
         extra += ", torch's own convolutions instead of Winograd's (torch_convolutions.WINOGRAD = False)"
     return f"kerasgan, KERAS_BACKEND={c['backend']}, {jit}{extra}"
@@ -564,6 +566,11 @@ def run_kerasgan(spec, model, config):
         convolutions.ENABLED = False  # read when each step starts (is traced)
     extra["fast_convolutions"] = convolutions.enabled()  # on this device
     if config["backend"] == "torch":
+        from kerasgan.engine.backend import torch_batch_normalization
+
+        if config.get("keras_batch_normalization"):
+            torch_batch_normalization.ENABLED = False  # read when each step starts
+        extra["fused_batch_normalization"] = torch_batch_normalization.enabled()
         if config.get("winograd") is False:
             convolutions.WINOGRAD = False  # read at each call
         # The step takes it on the CPU only (torch_convolutions._winograd_tile).

@@ -1,13 +1,15 @@
-"""Batch normalization whose per-channel sums are dot products (kerasgan's JAX steps on the CPU).
+"""kerasgan's faster batch norms: dot-product sums (JAX steps) and torch's fused kernels (torch steps).
 
 `kerasgan.engine.backend.batch_normalization` writes batch norm's moments and
 normalization with every sum over the rows as a product with a vector of
 ones (in `keras.ops`); `jax_batch_normalization` puts it in place of Keras's
 JAX `moments` / `batch_normalization` inside kerasgan's steps, with a custom
-VJP that makes the backward sums dots too. The same functions: these tests
+VJP that makes the backward sums dots too. `torch_batch_normalization` gives
+Keras's torch ops one-pass moments and, for a batch normalized by its own
+moments, torch's fused `batch_norm`. The same functions: these tests
 compare values, first and second derivatives with Keras's own ops (the
-arithmetic on every backend, the custom VJP on JAX) and a whole `fit` with
-and without it.
+arithmetic on every backend, the custom VJP on JAX, the fused forms on
+torch) and a whole `fit` with and without them.
 """
 
 import keras
@@ -23,7 +25,8 @@ from kerasgan.engine.backend import batch_normalization as dot_sums
 
 BACKEND = keras.backend.backend()
 input_gradient = backend_steps.input_gradient
-jax_only = pytest.mark.skipif(BACKEND != "jax", reason="only kerasgan's JAX steps replace Keras's batch norm")
+jax_only = pytest.mark.skipif(BACKEND != "jax", reason="kerasgan's JAX steps' batch norm")
+torch_only = pytest.mark.skipif(BACKEND != "torch", reason="kerasgan's torch steps' batch norm")
 
 SHAPES = [(4, 3, 5, 6), (16, 7), (2, 3, 2, 2, 3)]
 
@@ -178,4 +181,83 @@ def test_fit_sums_with_dots_and_trains_the_same_weights(monkeypatch):
 
     fast_weights = assert_fast_path_trains_the_same(
         monkeypatch, (fast, "_repeat_rows"), (fast, "ENABLED"), _trained_weights)
+    assert any(not np.allclose(a, 0) for a in fast_weights)
+
+
+@torch_only
+@pytest.mark.parametrize("shape", SHAPES)
+def test_torch_fused_form_matches_keras(shape):
+    from kerasgan.engine.backend import torch_batch_normalization as fast
+
+    x, gamma, beta = _case(shape)
+    with fast.fast_batch_normalization():  # Keras's ops now reach torch's kernels
+        values = _derivatives(KERAS, x, gamma, beta)
+    _assert_same(values, _derivatives(KERAS, x, gamma, beta))
+
+
+@torch_only
+def test_torch_one_pass_moments_derivatives_by_finite_differences():
+    import torch
+
+    from kerasgan.engine.backend import torch_batch_normalization as fast
+
+    rows = torch.randn(7, 3, dtype=torch.float64, requires_grad=True)
+    mean, variance = fast._RowMoments.apply(rows)
+    np.testing.assert_allclose(mean.detach(), rows.detach().mean(0), rtol=1e-12)
+    np.testing.assert_allclose(variance.detach(), rows.detach().var(0, unbiased=False), rtol=1e-12)
+    both = lambda r: fast._RowMoments.apply(r)  # noqa: E731
+    assert torch.autograd.gradcheck(both, (rows,))
+    assert torch.autograd.gradgradcheck(both, (rows,))
+    for which in (0, 1):  # one statistic only: the other's gradient is None
+        one = lambda r: fast._RowMoments.apply(r)[which]  # noqa: E731,B023
+        assert torch.autograd.gradcheck(one, (rows,))
+        assert torch.autograd.gradgradcheck(one, (rows,))
+
+
+@torch_only
+def test_which_torch_calls_take_the_fused_form(monkeypatch):
+    from kerasgan.engine.backend import torch_batch_normalization as fast
+
+    names = ("_keras_moments", "_keras_batch_normalization", "_fused_batch_normalization")
+    spies = {name: CallCounter(getattr(fast, name)) for name in names}
+    for name, spy in spies.items():
+        monkeypatch.setattr(fast, name, spy)
+
+    def calls():
+        return [spies[name].calls for name in names]
+
+    x = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(2, 3, 3, 4)).astype("float32"))
+    v = ops.ones((4,))
+    assert fast.enabled()
+    with fast.fast_batch_normalization():
+        mean, variance = ops.moments(x, (0, 1, 2))
+        ops.batch_normalization(x, mean, variance, -1, v, v)
+        assert calls() == [0, 0, 1]
+        kept = ops.moments(x, (0, 1, 2), keepdims=True)
+        assert tuple(kept[0].shape) == (1, 1, 1, 4)
+        ops.batch_normalization(x, *kept, 3)
+        assert calls() == [0, 0, 2]
+        ops.batch_normalization(x, v, v, -1)  # moving statistics: not x's moments
+        ops.batch_normalization(x + 1, mean, variance, -1)  # another tensor's moments
+        ops.batch_normalization(x, mean, v, -1)
+        ops.batch_normalization(x, mean, variance, -1, ops.ones((2, 2)))  # not one scale per channel
+        assert calls() == [0, 4, 2]
+        ops.moments(ops.transpose(x, (0, 3, 1, 2)), (0, 2, 3))  # channels first
+        ops.moments(ops.cast(x, "bfloat16"), (0, 1, 2))
+        assert calls() == [2, 4, 2]
+    ops.batch_normalization(x, mean, variance, -1)  # outside the context
+    assert calls() == [2, 5, 2]
+    monkeypatch.setattr(fast, "ENABLED", False)
+    assert not fast.enabled()
+    with fast.fast_batch_normalization():
+        ops.moments(x, (0, 1, 2))
+    assert calls() == [3, 5, 2]
+
+
+@torch_only
+def test_torch_fit_takes_the_fused_form_and_trains_the_same_weights(monkeypatch):
+    from kerasgan.engine.backend import torch_batch_normalization as fast
+
+    fast_weights = assert_fast_path_trains_the_same(
+        monkeypatch, (fast, "_fused_batch_normalization"), (fast, "ENABLED"), _trained_weights)
     assert any(not np.allclose(a, 0) for a in fast_weights)

@@ -113,6 +113,8 @@ def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
     assert kerasgan_run["fast_convolutions"] is True  # kerasgan's default
     if backend == "jax":
         assert kerasgan_run["dot_sum_batch_normalization"] is True
+    if backend == "torch":
+        assert kerasgan_run["fused_batch_normalization"] is True
     # The printed table has the ratio column filled for every run.
     assert len(re.findall(r"\| \d+\.\d\dx \|", proc.stdout)) == 3, proc.stdout
 
