@@ -235,24 +235,28 @@ def test_which_torch_calls_take_the_fused_form(monkeypatch):
         assert calls() == [0, 0, 1]
         kept = ops.moments(x, (0, 1, 2), keepdims=True)
         assert tuple(kept[0].shape) == (1, 1, 1, 4)
-        ops.batch_normalization(x, *kept, 3)
+        fused = ops.batch_normalization(x, *kept, 3)  # no offset, no scale
         assert calls() == [0, 0, 2]
+    plain = ops.batch_normalization(x, *ops.moments(x, (0, 1, 2)), 3)
+    np.testing.assert_allclose(ops.convert_to_numpy(fused), ops.convert_to_numpy(plain), rtol=1e-4, atol=1e-5)
+    assert calls() == [1, 1, 2]
+    with fast.fast_batch_normalization():
         ops.batch_normalization(x, v, v, -1)  # moving statistics: not x's moments
         ops.batch_normalization(x + 1, mean, variance, -1)  # another tensor's moments
         ops.batch_normalization(x, mean, v, -1)
         ops.batch_normalization(x, mean, variance, -1, ops.ones((2, 2)))  # not one scale per channel
-        assert calls() == [0, 4, 2]
+        assert calls() == [1, 5, 2]
         ops.moments(ops.transpose(x, (0, 3, 1, 2)), (0, 2, 3))  # channels first
         ops.moments(ops.cast(x, "bfloat16"), (0, 1, 2))
         ops.moments(x[:1, :1, :1], (0, 1, 2))  # one row: torch's kernel asks for two
-        assert calls() == [3, 4, 2]
+        assert calls() == [4, 5, 2]
     ops.batch_normalization(x, mean, variance, -1)  # outside the context
-    assert calls() == [3, 5, 2]
+    assert calls() == [4, 6, 2]
     monkeypatch.setattr(fast, "ENABLED", False)
     assert not fast.enabled()
     with fast.fast_batch_normalization():
         ops.moments(x, (0, 1, 2))
-    assert calls() == [4, 5, 2]
+    assert calls() == [5, 6, 2]
 
 
 @torch_only
