@@ -94,6 +94,15 @@ def winograd_matrices(m):
     return bt / scale[:, None], v_g * scale[:, None], v_h.T
 
 
+# The tiles' matrices, built once: under torch.compile a dict lookup traces
+# as constants where building them would break the graph.
+_MATRICES = {m: winograd_matrices(m) for m in (SMALL_TILE, LARGE_TILE)}
+
+
+def _matrices(m):
+    return _MATRICES[m] if m in _MATRICES else winograd_matrices(m)
+
+
 def _every(tensor, axis, start, count, step):
     """`count` entries of `tensor` along `axis`, from `start`, every `step`."""
     index = [slice(None)] * tensor.dim()
@@ -103,7 +112,8 @@ def _every(tensor, axis, start, count, step):
 
 def _combine(out, terms):
     """out = sum of coefficient * tensor over `terms`, in as few kernels as possible."""
-    terms = sorted(((c, t) for c, t in terms if c != 0), key=lambda term: term[0] != 1.0)
+    # Python floats: numpy scalars would reach torch as arrays under torch.compile.
+    terms = sorted(((float(c), t) for c, t in terms if c != 0), key=lambda term: term[0] != 1.0)
     if not terms:
         out.zero_()
         return out
@@ -122,7 +132,7 @@ def _combine(out, terms):
 
 def _input_transform(z, m):
     """B^T d B of every (m+1)^2 tile at stride m: z (N, mT+1, mT+1, ...) -> (m+1, m+1, N, T, T, ...)."""
-    bt = winograd_matrices(m)[0]
+    bt = _matrices(m)[0]
     n, batch, size = m + 1, z.shape[0], z.shape[1]
     t = (size - 1) // m
     rest = tuple(z.shape[3:])
@@ -141,7 +151,7 @@ def _input_transform_adjoint(v, m):
     For trailing dimensions (2, 2, F) (space-to-depth channels) z is a view of
     an (N, mT+1, 2, mT+1, 2, F) buffer, so depth-to-space costs no copy.
     """
-    bt = winograd_matrices(m)[0]
+    bt = _matrices(m)[0]
     n, batch, t = m + 1, v.shape[2], v.shape[3]
     size = m * t + 1
     rest = tuple(v.shape[5:])
@@ -156,13 +166,13 @@ def _input_transform_adjoint(v, m):
         dst.select(axis, size - 1).zero_()
         for i in range(n):
             if bt[i, m] != 0:
-                _every(dst, axis, m, t, m).add_(part(i), alpha=bt[i, m])
+                _every(dst, axis, m, t, m).add_(part(i), alpha=float(bt[i, m]))
     return out
 
 
 def _output_transform(products, m):
     """A^T M A: (m+1, m+1, N, T, T, F) -> the (N, mT, mT, F) output."""
-    at = winograd_matrices(m)[2]
+    at = _matrices(m)[2]
     n, (_, _, batch, t, _, f) = m + 1, products.shape
     cols = products.new_empty(n, m, batch, t, t, f)
     for i in range(m):
@@ -176,7 +186,7 @@ def _output_transform(products, m):
 
 def _output_transform_adjoint(y, m):
     """Adjoint of `_output_transform`: (N, mT, mT, F) -> (m+1, m+1, N, T, T, F)."""
-    at = winograd_matrices(m)[2]
+    at = _matrices(m)[2]
     n, (batch, size, _, f) = m + 1, y.shape
     t = size // m
     phases = y.reshape(batch, t, m, t, m, f).permute(2, 4, 0, 1, 3, 5)
@@ -222,8 +232,8 @@ class _LinearMap(torch.autograd.Function):
 # (map, adjoint) pairs, for _LinearMap.
 _INPUT = (_input_transform, _input_transform_adjoint)
 _OUTPUT = (_output_transform, _output_transform_adjoint)
-_KERNEL = (lambda taps, m: _both_axes(taps, winograd_matrices(m)[1]),
-           lambda u, m: _both_axes(u, winograd_matrices(m)[1].T))
+_KERNEL = (lambda taps, m: _both_axes(taps, _matrices(m)[1]),
+           lambda u, m: _both_axes(u, _matrices(m)[1].T))
 
 
 def _kernel_transform(kernel, m):
