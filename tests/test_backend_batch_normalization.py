@@ -196,6 +196,32 @@ def test_torch_fused_form_matches_keras(shape):
 
 
 @torch_only
+def test_torch_fused_form_traces_under_torch_compile():
+    # `jit_compile=True`: torch.compile's tracer ("eager" backend, no code
+    # generation) must follow the tagged moments into the fused kernel.
+    import torch
+
+    from kerasgan.engine.backend import torch_batch_normalization as fast
+
+    layer = keras.layers.BatchNormalization(gamma_initializer="random_normal", beta_initializer="random_normal")
+    x, _, _ = _case((4, 3, 3, 5))
+    x = torch.from_numpy(x)
+    layer.build(x.shape)
+
+    def normalized(x):
+        with fast.fast_batch_normalization():
+            return layer(x, training=True)
+
+    outputs = []
+    for f in (normalized, torch.compile(normalized, backend="eager")):
+        a = x.clone().requires_grad_()
+        y = f(a)
+        outputs.append((y, torch.autograd.grad(ops.sum(ops.tanh(y)), a)[0]))
+    for got, expected in zip(outputs[1], outputs[0]):
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@torch_only
 def test_torch_one_pass_moments_derivatives_by_finite_differences():
     import torch
 

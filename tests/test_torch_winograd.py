@@ -6,8 +6,12 @@
 correlation they stand for, the convolutions against torch's own ops, and
 first and second derivatives by finite differences (`gradcheck`,
 `gradgradcheck`). They need torch, not the torch backend, so they run under
-every backend; `test_backend_convolutions.py` checks the routing and a `fit`.
+every backend (but the torch.compile one, which concerns the torch
+backend's `jit_compile=True`); `test_backend_convolutions.py` checks the
+routing and a `fit`.
 """
+
+import os
 
 import numpy as np
 import pytest
@@ -98,6 +102,28 @@ def test_gradients_match_torchs_own_in_float32():
         grads.append(torch.autograd.grad((op(a, b) * cotangent).sum(), (a, b)))
     for got, expected in zip(grads[1], grads[0]):
         torch.testing.assert_close(got, expected, rtol=0, atol=1e-5 * float(expected.abs().max()))
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "torch", reason="jit_compile=True of the torch backend")
+def test_traces_under_torch_compile():
+    # `jit_compile=True` on the torch backend: torch.compile's tracer (here
+    # with its "eager" backend, no code generation) must follow the
+    # transforms and the autograd functions, and give the same values.
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 16, 16, 16, generator=gen)
+    kernel = 0.1 * torch.randn(4, 4, 16, 16, generator=gen)
+
+    def layers(x, kernel):  # F(4x4) down, F(2x2) up
+        h = torch_winograd.conv2d_4x4_stride2(x, kernel, 4)
+        return torch_winograd.conv2d_transpose_4x4_stride2(h, kernel, 2)
+
+    results = []
+    for f in (layers, torch.compile(layers, backend="eager")):
+        a, b = x.clone().requires_grad_(), kernel.clone().requires_grad_()
+        y = f(a, b)
+        results.append((y, *torch.autograd.grad((y * y).sum(), (a, b))))
+    for got, expected in zip(results[1], results[0]):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6 * float(expected.abs().max()))
 
 
 def test_tile_size_rule():
