@@ -83,6 +83,9 @@ MODELS = {
 
 # name -> settings. `default`: in a run without --configs; `models`: the
 # models it runs on by default (all when absent); `slow`: --slow-time-cap.
+# The backends whose steps replace Keras's batch norm ({backend}_batch_normalization.py:
+# dot-product sums on JAX, torch's kernels on torch), and the key that records it.
+BATCH_NORMALIZATION_KEYS = {"jax": "dot_sum_batch_normalization", "torch": "fused_batch_normalization"}
 CONFIGS = {
     REFERENCE: dict(kind="reference", backend="torch"),
     # What plain PyTorch itself gets from the tuning its CPU guide recommends
@@ -140,7 +143,7 @@ CONFIGS = {
     # torch_batch_normalization.py ({backend}_batch_normalization.ENABLED = False; opt-in).
     **{f"{b}-keras-batch-normalization": dict(kind="kerasgan", backend=b, jit_compile=None,
                                               keras_batch_normalization=True, default=False)
-       for b in ("jax", "torch")},
+       for b in BATCH_NORMALIZATION_KEYS},
 }
 GPU_CONFIGS = ("jax", "jax-bf16", "torch", "torch-compile", "torch-bf16")
 
@@ -555,22 +558,18 @@ def run_kerasgan(spec, model, config):
         if config.get("xla_defaults"):
             jax_steps.CPU_COMPILER_OPTIONS = {}  # read when fit builds the train function
         extra["xla_compiler_options"] = jax_steps.compiler_options()
-        from kerasgan.engine.backend import jax_batch_normalization
-
+    if config["backend"] in BATCH_NORMALIZATION_KEYS:
+        batch_normalization = importlib.import_module(
+            f"kerasgan.engine.backend.{config['backend']}_batch_normalization")
         if config.get("keras_batch_normalization"):
-            jax_batch_normalization.ENABLED = False  # read when the step is traced
-        extra["dot_sum_batch_normalization"] = jax_batch_normalization.enabled()
+            batch_normalization.ENABLED = False  # read when each step starts (is traced)
+        extra[BATCH_NORMALIZATION_KEYS[config["backend"]]] = batch_normalization.enabled()
     # Every backend's step has faster forms of Keras's conv ops.
     convolutions = importlib.import_module(f"kerasgan.engine.backend.{config['backend']}_convolutions")
     if config.get("keras_convolutions"):
         convolutions.ENABLED = False  # read when each step starts (is traced)
     extra["fast_convolutions"] = convolutions.enabled()  # on this device
     if config["backend"] == "torch":
-        from kerasgan.engine.backend import torch_batch_normalization
-
-        if config.get("keras_batch_normalization"):
-            torch_batch_normalization.ENABLED = False  # read when each step starts
-        extra["fused_batch_normalization"] = torch_batch_normalization.enabled()
         if config.get("winograd") is False:
             convolutions.WINOGRAD = False  # read at each call
         # The step takes it on the CPU only (torch_convolutions._winograd_tile).
