@@ -292,3 +292,25 @@ def test_torch_fit_takes_the_fused_form_and_trains_the_same_weights(monkeypatch)
     fast_weights = assert_fast_path_trains_the_same(
         monkeypatch, (fast, "_fused_batch_normalization"), (fast, "ENABLED"), _trained_weights)
     assert any(not np.allclose(a, 0) for a in fast_weights)
+
+
+@torch_only
+def test_torch_mixed_bfloat16_batch_normalization_takes_the_fused_form(monkeypatch):
+    # Keras's BatchNormalization computes in float32 under mixed_bfloat16,
+    # so bf16 activations still get the fused kernel (with the same values).
+    from kerasgan.engine.backend import torch_batch_normalization as fast
+
+    fused = CallCounter(fast._fused_batch_normalization)
+    monkeypatch.setattr(fast, "_fused_batch_normalization", fused)
+    layer = keras.layers.BatchNormalization(dtype="mixed_bfloat16")
+    x = ops.cast(np.random.default_rng(1).normal(2.0, 3.0, size=(8, 4, 4, 16)), "bfloat16")
+    with fast.fast_batch_normalization():
+        y = layer(x, training=True)
+    assert fused.calls == 1
+    assert keras.backend.standardize_dtype(y.dtype) == "bfloat16"
+    plain = layer(x, training=True)
+    assert fused.calls == 1
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.cast(y, "float32")), ops.convert_to_numpy(ops.cast(plain, "float32")), atol=2e-2)
+    normalized = ops.convert_to_numpy(ops.cast(y, "float32"))
+    assert abs(normalized.mean()) < 2e-2 and abs(normalized.std() - 1) < 2e-2
