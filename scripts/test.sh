@@ -1,33 +1,66 @@
 #!/usr/bin/env bash
-# The test suite: set up, then run pytest once per backend (tensorflow, jax,
-# torch). Extra arguments go to pytest; KERASGAN_TEST_BACKENDS narrows the set.
+# The test suite: set up, then run pytest per backend (tensorflow, jax,
+# torch), then the backend-independent tests once. Extra arguments go to
+# every pytest invocation; KERASGAN_TEST_BACKENDS narrows the backends.
+#
+# Per backend: the tests not marked `once` or `xla`, in the cheapest compile
+# mode that runs the real train step (tests/conftest.py), then, on TensorFlow
+# and JAX, the `xla` tests with the backend's default compile path
+# (KERASGAN_TEST_XLA=default). Last, the `once` tests (benchmark, docs and
+# learning plumbing, cross-backend files) on KERASGAN_TEST_ONCE_BACKEND
+# (default: torch when it is among the backends, else the first one).
+# Time budget: README.md, "Test-suite budget".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh || exit 1
 set +e  # setup.sh sets -e; a failing backend must not stop the others
-# pytest-xdist workers for TensorFlow and JAX: one per CPU, at most 4
-# (KERASGAN_TEST_WORKERS=0: none). Much of their suites is single-threaded
-# tracing and compiling: on 2 cores, 2 workers took TensorFlow from 1,140 s to
-# 850 s and JAX (empty compilation cache) from 1,266 s to 885 s. PyTorch's
-# eager suite went from 320 s to 398 s (two processes' thread pools on two
-# cores), so it runs in one process.
+# pytest-xdist workers for TensorFlow, JAX and the once tests: one per CPU,
+# at most 4 (KERASGAN_TEST_WORKERS=0: none); work-stealing, so that a long
+# test does not leave the other worker idle at the end. PyTorch's eager
+# suite runs in one process (two processes' thread pools on two cores
+# measured slower).
 workers="${KERASGAN_TEST_WORKERS:-$(nproc)}"
 [ "$workers" -le 4 ] || workers=4
 [ "$workers" -ge 2 ] || workers=0
+backends=(${KERASGAN_TEST_BACKENDS:-tensorflow jax torch})
+once_backend="${KERASGAN_TEST_ONCE_BACKEND:-}"
+if [ -z "$once_backend" ]; then
+  once_backend="${backends[0]}"
+  for b in "${backends[@]}"; do [ "$b" != torch ] || once_backend=torch; done
+fi
 failed=()
-for backend in ${KERASGAN_TEST_BACKENDS:-tensorflow jax torch}; do
+total_start=$SECONDS
+
+# run LABEL BACKEND WORKERS ALLOW_EMPTY PYTEST-ARGS...
+run() {
+  local label=$1 backend=$2 n=$3 allow_empty=$4
+  shift 4
+  local dist=()
+  [ "$n" -eq 0 ] || dist=(-n "$n" --dist worksteal)
+  echo "=== $label: KERAS_BACKEND=$backend, $n xdist workers ==="
+  local start=$SECONDS
+  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider "${dist[@]}" "$@"
+  local code=$?
+  echo "=== $label: exit $code in $((SECONDS - start)) s ==="
+  # 5 = no tests collected: a failure for a backend's main suite (it must
+  # run), not for the small xla and once selections narrowed by -k.
+  if [ $code -ne 0 ] && ! { [ $code -eq 5 ] && [ "$allow_empty" = yes ]; }; then
+    failed+=("$label")
+  fi
+}
+
+for backend in "${backends[@]}"; do
   n=$workers
   [ "$backend" != torch ] || n=0
-  echo "=== pytest, KERAS_BACKEND=$backend, $n xdist workers ==="
-  start=$SECONDS
-  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider -n "$n" tests "$@"
-  code=$?
-  echo "=== $backend: exit $code in $((SECONDS - start)) s ==="
-  # 5 = no tests collected: treat as a failure, a suite must run.
-  [ $code -eq 0 ] || failed+=("$backend")
+  run "$backend" "$backend" "$n" no tests -m "not once and not xla" "$@"
+  if [ "$backend" != torch ]; then
+    KERASGAN_TEST_XLA=default run "$backend xla" "$backend" 0 yes tests -m xla "$@"
+  fi
 done
+run "once" "$once_backend" "$workers" yes tests -m once "$@"
+echo "=== all: $((SECONDS - total_start)) s ==="
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "FAILED on: ${failed[*]}"
+  echo "FAILED: ${failed[*]}"
   exit 1
 fi
 echo "all backends passed"

@@ -16,6 +16,23 @@ os.environ.setdefault(
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
+# The compile mode of the tests (docs/testing.md). By default the cheapest one
+# that still runs the real train step on each backend:
+# - TensorFlow: kerasgan models compile without XLA (a tf.function graph; the
+#   `_compile_mode` fixture below);
+# - JAX: XLA (the un-jitted step compiles every operation on its own and was
+#   slower), with its cheapest CPU options (CHEAP_XLA_FLAGS, which also apply
+#   to the small programs of eager operations);
+# - torch: eager, its default.
+# KERASGAN_TEST_XLA=default keeps every backend's default ("auto": XLA on
+# TensorFlow and JAX, fully optimized). Tests marked `xla` run only in that
+# mode: scripts/test.sh runs them in a pytest invocation of their own.
+CHEAP_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+DEFAULT_COMPILE = os.environ.get("KERASGAN_TEST_XLA") == "default"
+if not DEFAULT_COMPILE and os.environ.get("KERAS_BACKEND") == "jax":
+    # Only for JAX: TensorFlow's XLA rejects flags it does not know.
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {CHEAP_XLA_FLAGS}".strip()
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -28,6 +45,20 @@ def pytest_report_header(config):
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _compile_mode(request, monkeypatch):
+    """TensorFlow compiles kerasgan models without XLA, except in the default mode;
+    tests marked `xla` run in the default mode only."""
+    if request.node.get_closest_marker("xla"):
+        if not DEFAULT_COMPILE:
+            pytest.skip("runs the default XLA path: KERASGAN_TEST_XLA=default (scripts/test.sh does)")
+        return
+    if not DEFAULT_COMPILE and keras.backend.backend() == "tensorflow":
+        from kerasgan.engine import backend as backend_steps
+
+        monkeypatch.setattr(backend_steps.get(), "AUTO_JIT_COMPILE", False)
 
 
 @pytest.fixture
@@ -69,23 +100,40 @@ class CallCounter:
         return self.fn(*args, **kwargs)
 
 
-def assert_fast_path_trains_the_same(monkeypatch, spied, switch, train):
-    """A fast path is taken while its switch is on, and training ends at the same weights without it.
+def assert_fast_path_steps_the_same(monkeypatch, spied, switch, build):
+    """A fast path is taken while its switch is on, and one train step ends at the same state without it.
 
     `spied` and `switch` are `(module, attribute name)` pairs: the function
-    the fast path calls, and the flag that turns it off. `train(counter)`
-    trains a fresh model (resetting `counter.calls` where the calls it should
-    count begin) and returns its weights. The first run must call the spied
-    function, the second (with the switch False) must not; the weights must
-    agree within rtol 1e-4, atol 2e-5. Returns the fast path's weights.
+    the fast path calls, and the flag that turns it off. `build()` returns a
+    compiled model and one batch. The model takes one train step on the batch
+    with the fast path (which must call the spied function), then, from the
+    same state (variables and optimizer variables put back), one step
+    without it (which must not call it); the weights, batch-norm statistics
+    and optimizer variables after the two steps must agree within rtol 1e-4,
+    atol 2e-5. Returns `(variables, before, after)`: the model's variables
+    and optimizer variables, and their values before and after the fast step.
     """
     counter = CallCounter(getattr(*spied))
     monkeypatch.setattr(*spied, counter)
-    fast = train(counter)
+    model, batch = build()
+    variables = list(model.variables) + list(model.optimizer.variables)
+    start = [keras.ops.convert_to_numpy(v.value) for v in variables]
+
+    def step():
+        counter.calls = 0  # TF and JAX: the calls while the step is traced
+        model.make_train_function(force=True)
+        model.train_on_batch(batch)
+        return [keras.ops.convert_to_numpy(v.value) for v in variables]
+
+    fast = step()
     assert counter.calls > 0
+    for variable, value in zip(variables, start):
+        variable.assign(value)
     monkeypatch.setattr(*switch, False)
-    plain = train(counter)
+    plain = step()
     assert counter.calls == 0
-    for a, b in zip(fast, plain):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
-    return fast
+    moved = [v.path for v, a, b in zip(variables, fast, start) if not np.array_equal(a, b)]
+    assert moved, "the step changed nothing"
+    for variable, a, b in zip(variables, fast, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5, err_msg=variable.path)
+    return variables, start, fast

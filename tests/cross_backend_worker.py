@@ -1,32 +1,94 @@
-"""Loads a saved model under the backend given by KERAS_BACKEND and writes its samples.
+"""Saves trained models, or loads every other backend's, under the backend in KERAS_BACKEND.
 
-Usage: python cross_backend_worker.py MODEL.keras WEIGHTS.weights.h5 CONFIG.json OUT.npz
+Usage: python cross_backend_worker.py DIR ACTION [ACTION ...], ACTION `save` or `load`.
+
+`save` trains each model of `FACTORIES` for one epoch under this backend and
+writes, for each, `DIR/<backend>-<factory>.keras`, `.weights.h5`, `.json`
+(class and config), `.latent.npy` (fixed noise) and `.expected.npz` (the
+generator's samples on that noise and the discriminator's outputs on them).
+`load` loads every model in DIR saved under another backend, both from the
+`.keras` file and as `from_config` + `.weights.h5`, and writes
+`DIR/<source>-<factory>.loaded-by-<backend>.npz` with the same outputs.
+tests/test_saving.py runs it under each backend and compares.
 """
 
+import glob
 import json
+import os
 import sys
 
 import numpy as np
 
+FACTORIES = ("dcgan", "gan")
 
-def main(model_path, weights_path, config_path, out_path):
+
+def build(factory):
+    import kerasgan
+
+    if factory == "dcgan":
+        return kerasgan.models.DCGAN(image_shape=(28, 28, 1), generator_filters=8, discriminator_filters=8,
+                                     latent_dim=16, seed=1)
+    return kerasgan.models.GAN(data_shape=(28, 28, 1), latent_dim=16, generator_units=(64,),
+                               discriminator_units=(32,), seed=0)
+
+
+def outputs(model, z):
+    import keras
+
+    samples = model.generate(latent=z)
+    return {"samples": samples, "discriminator": keras.ops.convert_to_numpy(model.discriminator(samples))}
+
+
+def save(directory, backend):
+    import keras
+
+    for factory in FACTORIES:
+        keras.utils.set_random_seed(0)
+        model = build(factory)
+        model.compile(loss="minimax", label_smoothing=0.1)
+        images = np.tanh(np.random.default_rng(0).standard_normal((64, 28, 28, 1))).astype("float32")
+        model.fit(images, batch_size=32, epochs=1, verbose=0, shuffle=False)
+        stem = os.path.join(directory, f"{backend}-{factory}")
+        model.save(stem + ".keras")
+        model.save_weights(stem + ".weights.h5")
+        with open(stem + ".json", "w") as f:
+            json.dump({"class": type(model).__name__, "config": model.get_config()}, f)
+        z = model.latent_noise(16, seed=5)
+        np.save(stem + ".latent.npy", z)
+        np.savez(stem + ".expected.npz", **outputs(model, z))
+
+
+def load(directory, backend):
     import keras
 
     import kerasgan
 
-    loaded = keras.saving.load_model(model_path)
-    with open(config_path) as f:
-        spec = json.load(f)
-    fresh = getattr(kerasgan.models, spec["class"]).from_config(spec["config"])
-    fresh.load_weights(weights_path)
-    z = np.load(config_path.replace(".json", "_latent.npy"))
-    np.savez(
-        out_path,
-        from_keras=loaded.generate(latent=z),
-        from_weights=fresh.generate(latent=z),
-        discriminator=keras.ops.convert_to_numpy(loaded.discriminator(loaded.generate(latent=z))),
-        backend=keras.backend.backend(),
-    )
+    for path in sorted(glob.glob(os.path.join(directory, "*.keras"))):
+        stem = path[: -len(".keras")]
+        source = os.path.basename(stem).split("-")[0]
+        if source == backend:
+            continue
+        z = np.load(stem + ".latent.npy")
+        with open(stem + ".json") as f:
+            spec = json.load(f)
+        loaded = keras.saving.load_model(path)
+        fresh = getattr(kerasgan.models, spec["class"]).from_config(spec["config"])
+        fresh.load_weights(stem + ".weights.h5")
+        from_keras, from_weights = outputs(loaded, z), outputs(fresh, z)
+        np.savez(
+            f"{stem}.loaded-by-{backend}.npz",
+            backend=keras.backend.backend(),
+            **{f"from_keras_{k}": v for k, v in from_keras.items()},
+            **{f"from_weights_{k}": v for k, v in from_weights.items()},
+        )
+
+
+def main(directory, *actions):
+    import keras
+
+    backend = keras.backend.backend()
+    for action in actions:
+        {"save": save, "load": load}[action](directory, backend)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from keras import ops
 
 import kerasgan
 from conftest import CallCounter
-from conftest import assert_fast_path_trains_the_same
+from conftest import assert_fast_path_steps_the_same
 from kerasgan.engine import backend as backend_steps
 from kerasgan.engine.backend import convolutions
 
@@ -214,7 +214,7 @@ def test_which_convolutions_take_the_fast_path(keras_conv_spy, monkeypatch):
     assert not fast._overrides.active()
 
 
-def _trained_weights(model_name, spy):
+def _model_and_batch(model_name):
     keras.utils.set_random_seed(0)
     if model_name == "dcgan":
         model = kerasgan.models.DCGAN(image_shape=(16, 16, 1), latent_dim=8, generator_filters=8,
@@ -228,20 +228,17 @@ def _trained_weights(model_name, spy):
             discriminator=dcgan_discriminator((16, 16, 1), 8, normalization=None),
             seed=3, discriminator_steps=2)
     model.compile()
-    x = np.random.default_rng(0).uniform(-1, 1, (32, 16, 16, 1)).astype("float32")
-    spy.calls = 0  # the steps' calls only (TF and JAX: while tracing them)
-    model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False)
-    return [ops.convert_to_numpy(v.value) for v in model.generator.weights + model.discriminator.weights]
+    return model, np.random.default_rng(0).uniform(-1, 1, (16, 16, 16, 1)).astype("float32")
 
 
 @pytest.mark.parametrize("model_name", ["dcgan", "wgangp"])
-def test_fit_takes_the_fast_path_and_trains_the_same_weights(model_name, monkeypatch):
+def test_train_step_takes_the_fast_path_and_ends_at_the_same_state(model_name, monkeypatch):
     # What the fast path calls: torch's own conv ops; on TF and JAX the
     # strided convolution with the custom gradient.
     target = ("_torch_conv2d" if BACKEND == "torch" else "_strided_conv")
-    fast_weights = assert_fast_path_trains_the_same(
-        monkeypatch, (fast, target), (fast, "ENABLED"), lambda spy: _trained_weights(model_name, spy))
-    assert any(not np.allclose(a, 0) for a in fast_weights)
+    _, _, fast_state = assert_fast_path_steps_the_same(
+        monkeypatch, (fast, target), (fast, "ENABLED"), lambda: _model_and_batch(model_name))
+    assert any(not np.allclose(a, 0) for a in fast_state)
 
 
 def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
@@ -292,12 +289,12 @@ def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
 
 @pytest.mark.skipif(BACKEND != "torch", reason="the Winograd form is the torch step's")
 @pytest.mark.parametrize("model_name", ["dcgan", "wgangp"])
-def test_torch_fit_with_winograd_trains_the_same_weights(model_name, monkeypatch):
+def test_torch_train_step_with_winograd_ends_at_the_same_state(model_name, monkeypatch):
     from kerasgan.engine.backend import torch_winograd
     from kerasgan.nets.dcgan import dcgan_discriminator
     from kerasgan.nets.dcgan import dcgan_generator
 
-    def trained(spy):
+    def build():
         keras.utils.set_random_seed(0)
         # 32x32, 16 filters: the 8x8 and 4x4 maps have 16-64 channels.
         if model_name == "dcgan":
@@ -312,18 +309,12 @@ def test_torch_fit_with_winograd_trains_the_same_weights(model_name, monkeypatch
         # gradient into a full step of the learning rate.
         model.compile(generator_optimizer=keras.optimizers.SGD(0.05),
                       discriminator_optimizer=keras.optimizers.SGD(0.05))
-        x = np.random.default_rng(0).uniform(-1, 1, (32, 32, 32, 1)).astype("float32")
-        spy.calls = 0
-        weights = lambda: [ops.convert_to_numpy(v.value)  # noqa: E731
-                           for v in model.generator.weights + model.discriminator.weights]
-        before = weights()
-        model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False)
-        # Training moved the weights far more than the tolerance below.
-        assert max(float(np.abs(a - b).max()) for a, b in zip(weights(), before)) > 1e-2
-        return weights()
+        return model, np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype("float32")
 
-    assert_fast_path_trains_the_same(
-        monkeypatch, (torch_winograd, "conv2d_4x4_stride2"), (fast, "WINOGRAD"), trained)
+    _, start, fast_state = assert_fast_path_steps_the_same(
+        monkeypatch, (torch_winograd, "conv2d_4x4_stride2"), (fast, "WINOGRAD"), build)
+    # The step moved the weights far more than the helper's tolerance.
+    assert max(float(np.abs(a - b).max()) for a, b in zip(fast_state, start)) > 1e-2
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="reads the JAX program")

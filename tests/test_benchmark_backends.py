@@ -16,7 +16,12 @@ from kerasgan.layers import SubPixelConv2DTranspose
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
 
+# Backend-independent plumbing: run once (scripts/test.sh), each run of the
+# script with all three backends' configurations.
+pytestmark = pytest.mark.once
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BACKENDS = ("tensorflow", "jax", "torch")
 SCRIPT = os.path.join(ROOT, "benchmarks", "backends.py")
 
 
@@ -84,13 +89,12 @@ def test_flop_counts_match_the_keras_layers(image):
 
 @pytest.mark.skipif(shutil.which("taskset") is None or shutil.which("lscpu") is None,
                     reason="gpu.sh --cpus needs taskset and lscpu (util-linux)")
-def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
+def test_quick_run_of_every_backend_against_the_reference(tmp_path):
     """Through `gpu.sh --cpus 1`: the CPU run pinned to one core (GPU hidden)."""
-    backend = keras.backend.backend()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHON=sys.executable)
     proc = subprocess.run(
         ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--cpus", "1", str(tmp_path),
-         "--models", "dcgan28", "--configs", backend, "--quick"],
+         "--models", "dcgan28", "--configs", ",".join(BACKENDS), "--quick"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -101,22 +105,22 @@ def test_quick_run_of_the_current_backend_against_the_reference(tmp_path):
     assert payload["settings"]["gpu"] is False
     (block,) = payload["models"]
     labels = [r["label"] for r in block["results"]]
-    assert labels == ["torch-reference (start)", backend, "torch-reference (end)"]
+    assert labels == ["torch-reference (start)", *BACKENDS, "torch-reference (end)"]
     for r in block["results"]:
         assert r["images_per_s"] > 0 and r["iterations_timed"] >= 1
         if "torch_threads" in r:
             assert r["torch_threads"] == 1
     assert block["reference_images_per_s"] > 0
-    kerasgan_run = block["results"][1]
-    assert kerasgan_run["parameters"] > 0 and np.isfinite(list(kerasgan_run["last_logs"].values())).all()
-    assert kerasgan_run["reuse_fakes"] is True  # the reference's schedule
-    assert kerasgan_run["fast_convolutions"] is True  # kerasgan's default
-    if backend == "jax":
-        assert kerasgan_run["dot_sum_batch_normalization"] is True
-    if backend == "torch":
-        assert kerasgan_run["fused_batch_normalization"] is True
+    for backend, kerasgan_run in zip(BACKENDS, block["results"][1:-1]):
+        assert kerasgan_run["parameters"] > 0 and np.isfinite(list(kerasgan_run["last_logs"].values())).all()
+        assert kerasgan_run["reuse_fakes"] is True  # the reference's schedule
+        assert kerasgan_run["fast_convolutions"] is True  # kerasgan's default
+        if backend == "jax":
+            assert kerasgan_run["dot_sum_batch_normalization"] is True
+        if backend == "torch":
+            assert kerasgan_run["fused_batch_normalization"] is True
     # The printed table has the ratio column filled for every run.
-    assert len(re.findall(r"\| \d+\.\d\dx \|", proc.stdout)) == 3, proc.stdout
+    assert len(re.findall(r"\| \d+\.\d\dx \|", proc.stdout)) == 2 + len(BACKENDS), proc.stdout
 
 
 def test_interleaved_run_divides_each_config_by_the_references_around_it():
@@ -155,32 +159,36 @@ def test_lockstep_pairs_each_iteration_with_the_reference_iterations_around_it()
     assert "| 1.25x (1.25-1.25, 2 pairs) |" in bench.table([r], 32.0, None)
 
 
-def test_lockstep_run_of_the_current_backend_against_the_reference(tmp_path):
+def test_lockstep_run_of_every_backend_against_the_reference(tmp_path):
     """`--lockstep --quick --profile`: live children take turns, one iteration each, then profile 2."""
-    backend = keras.backend.backend()
     out = tmp_path / "lockstep.json"
     proc = subprocess.run(
-        [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", backend, "--lockstep", "--quick",
-         "--profile", "--json", str(out)],
+        [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", ",".join(BACKENDS), "--lockstep",
+         "--quick", "--profile", "--json", str(out)],
         cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (block,) = json.loads(out.read_text())["models"]
-    reference, run = block["results"]
-    assert reference["config"] == "torch-reference" and run["config"] == backend
-    # --quick: 2 rounds -> reference, config, reference, config, reference.
-    assert reference["iterations_timed"] == 3 and run["iterations_timed"] == 2
-    assert len(run["paired_ratios"]) == 2 and run["vs_paired_references"] > 0
-    assert run["gflop_per_iteration"] > 0 and reference["first_epoch_s"] > 0
-    assert re.search(r"\| \d+\.\d\dx \(\d+\.\d\d-\d+\.\d\d, 2 pairs\) \|", proc.stdout), proc.stdout
+    reference, *runs = block["results"]
+    assert reference["config"] == "torch-reference" and [r["config"] for r in runs] == list(BACKENDS)
+    # --quick: 2 rounds, each config with a reference iteration before it,
+    # and one reference iteration at the end.
+    assert reference["iterations_timed"] == 1 + 2 * len(BACKENDS)
+    assert "Where the time goes" in proc.stdout
     # --profile: the reference by torch operator, kerasgan by its backend's profiler.
     assert any("convolution" in row["op"] for row in reference["profile"])
-    if backend == "torch":
-        assert any("convolution" in row["op"] for row in run["profile"])
-    else:
-        # XLA's operations, Eigen's untraced convolution blocks and idle cores share the cores' time.
-        profile = run["profile"]
-        assert profile["rows"] and profile["untraced_task_core_percent"] > 0.0, profile
-        shares = sum(profile["kinds"].values()) + profile["untraced_task_core_percent"] + profile["idle_core_percent"]
-        assert 99.0 <= shares <= 130.0, profile  # over 100: more runnable threads than cores
-    assert "Where the time goes" in proc.stdout and f"- {backend} (" in proc.stdout
+    for backend, run in zip(BACKENDS, runs):
+        assert run["iterations_timed"] == 2
+        assert len(run["paired_ratios"]) == 2 and run["vs_paired_references"] > 0
+        assert run["gflop_per_iteration"] > 0 and reference["first_epoch_s"] > 0
+        if backend == "torch":
+            assert any("convolution" in row["op"] for row in run["profile"])
+        else:
+            # XLA's operations, Eigen's untraced convolution blocks and idle cores share the cores' time.
+            profile = run["profile"]
+            assert profile["rows"] and profile["untraced_task_core_percent"] > 0.0, profile
+            shares = sum(profile["kinds"].values()) + profile["untraced_task_core_percent"] + profile["idle_core_percent"]
+            assert 99.0 <= shares <= 130.0, profile  # over 100: more runnable threads than cores
+        assert f"- {backend} (" in proc.stdout
+    assert len(re.findall(r"\| \d+\.\d\dx \(\d+\.\d\d-\d+\.\d\d, 2 pairs\) \|", proc.stdout)) == len(BACKENDS), \
+        proc.stdout

@@ -8,6 +8,9 @@ import re
 
 import pytest
 
+# The docs' examples are backend-independent: run once (scripts/test.sh).
+pytestmark = pytest.mark.once
+
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs")
 
 

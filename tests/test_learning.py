@@ -2,8 +2,13 @@
 
 import keras
 import numpy as np
+import pytest
 
 import kerasgan
+
+# Backend-independent (the engine's steps are tested on every backend
+# elsewhere) and long: run once (scripts/test.sh).
+pytestmark = [pytest.mark.once, pytest.mark.slow]
 
 MEAN, STD = 1.5, 0.5
 # Tolerances stated for the test: the generated mean within 0.1 of 1.5 and

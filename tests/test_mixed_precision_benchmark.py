@@ -9,6 +9,9 @@ import pytest
 
 from conftest import load_script
 
+# The benchmark script's plumbing: run once (scripts/test.sh).
+pytestmark = pytest.mark.once
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "mixed_precision_fashion_mnist.py")
 

@@ -9,6 +9,9 @@ import pytest
 from conftest import load_script
 from kerasgan import data
 
+# The benchmark script's plumbing: run once (scripts/test.sh).
+pytestmark = pytest.mark.once
+
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "mode_collapse.py")
 
 

@@ -5,10 +5,11 @@
 (Lavin and Gray 2016). These tests check the matrices against the direct
 correlation they stand for, the convolutions against torch's own ops, and
 first and second derivatives by finite differences (`gradcheck`,
-`gradgradcheck`). They need torch, not the torch backend, so they run under
-every backend (but the torch.compile one, which concerns the torch
-backend's `jit_compile=True`); `test_backend_convolutions.py` checks the
-routing and a `fit`.
+`gradgradcheck`). They need torch, not the torch backend: backend-independent,
+they run once (scripts/test.sh runs the `once` tests on the torch backend, which
+the torch.compile test, about the torch backend's `jit_compile=True`, needs);
+`test_backend_convolutions.py` checks the routing and a train step on every
+backend.
 """
 
 import os
@@ -16,6 +17,7 @@ import os
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.once
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
