@@ -3,9 +3,10 @@
 # torch), then the backend-independent tests once. Extra arguments go to
 # every pytest invocation; KERASGAN_TEST_BACKENDS narrows the backends.
 #
-# Per backend: the tests not marked `once` or `xla`, in the cheapest compile
-# mode that runs the real train step (tests/conftest.py), then, on TensorFlow
-# and JAX, the `xla` tests with the backend's default compile path
+# Per backend: the tests not marked `once`, in the cheapest compile mode that
+# runs the real train step (tests/conftest.py; the `xla` tests with the
+# backend's default compile path). JAX sets its XLA options for the whole
+# process, so its `xla` tests run in an invocation of their own
 # (KERASGAN_TEST_XLA=default). Last, the `once` tests (benchmark, docs and
 # learning plumbing, cross-backend files) on KERASGAN_TEST_ONCE_BACKEND
 # (default: torch when it is among the backends, else the first one).
@@ -52,9 +53,11 @@ run() {
 for backend in "${backends[@]}"; do
   n=$workers
   [ "$backend" != torch ] || n=0
-  run "$backend" "$backend" "$n" no tests -m "not once and not xla" "$@"
-  if [ "$backend" != torch ]; then
+  if [ "$backend" = jax ]; then
+    run "$backend" "$backend" "$n" no tests -m "not once and not xla" "$@"
     KERASGAN_TEST_XLA=default run "$backend xla" "$backend" 0 yes tests -m xla "$@"
+  else
+    run "$backend" "$backend" "$n" no tests -m "not once" "$@"
   fi
 done
 run "once" "$once_backend" "$workers" yes tests -m once "$@"
