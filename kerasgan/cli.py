@@ -7,6 +7,7 @@ Examples:
     kerasgan sample dcgan_fashion_mnist --num 64 --out samples.png
     kerasgan eval dcgan_fashion_mnist --metrics fid,is,kid --num-samples 10000
     kerasgan zoo list
+    kerasgan convert-inception-weights pt_inception-2015-12-05-6726825d.pth
 """
 
 import argparse
@@ -78,9 +79,24 @@ def _build_parser():
     publish.add_argument("run_dir", help="the --out directory of a finished `kerasgan train` run")
     publish.add_argument("--name", required=True)
     publish.add_argument("--summary", required=True, help="one line for `zoo list`")
-    publish.add_argument("--zoo-dir", default=None, help="default: the repository's zoo/")
+    publish.add_argument("--zoo-dir", default=None, help="default: kerasgan's own zoo directory (kerasgan/zoo/ in a checkout)")
     add_eval_parser(commands)
+
+    from kerasgan.extractors import convert_fid_inception_weights
+
+    convert = commands.add_parser(
+        "convert-inception-weights",
+        help="convert pytorch-fid's FID Inception weights (.pth) for kerasgan's FID",
+        description=convert_fid_inception_weights.__doc__.split("\n\n")[0],
+    )
+    convert_fid_inception_weights.add_arguments(convert)
     return parser
+
+
+def convert_inception_weights(args):
+    from kerasgan.extractors import convert_fid_inception_weights
+
+    return convert_fid_inception_weights.run(args)
 
 
 def _load_training_data(args):
@@ -273,10 +289,19 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _build_parser().parse_args(argv)
     args.argv = argv
-    handlers = {"train": train, "sample": sample, "zoo": zoo_command, "eval": evaluate}
+    handlers = {
+        "train": train,
+        "sample": sample,
+        "zoo": zoo_command,
+        "eval": evaluate,
+        "convert-inception-weights": convert_inception_weights,
+    }
+    from kerasgan.zoo import WeightsDownloadError
+    from kerasgan.zoo import WeightsIntegrityError
+
     try:
         return handlers[args.command](args)
-    except (ValueError, FileNotFoundError, KeyError) as error:
+    except (ValueError, FileNotFoundError, KeyError, WeightsIntegrityError, WeightsDownloadError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"kerasgan {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ Generates `--num` samples (`model.generate(n, seed=...)`) and computes, with
 The test images' FID statistics are cached with
 `kerasgan.metrics.save_statistics` (`--stats-cache`); the cache records the
 classifier's SHA-256 and is recomputed when it does not match. Prints a
-table and writes JSON (default `zoo/MODEL/evaluation.json`).
+table and writes JSON (default `kerasgan/zoo/MODEL/evaluation.json`).
 
 Usage:
 
@@ -47,7 +47,7 @@ def parse_args(argv=None):
         default=os.path.join("runs", "metrics_cache", "fashion_mnist_test_classifier_stats.npz"),
         help="FID statistics of the test images (.npz), read if valid, else written",
     )
-    p.add_argument("--out", default=None, help="JSON path; default zoo/MODEL/evaluation.json")
+    p.add_argument("--out", default=None, help="JSON path; default kerasgan/zoo/MODEL/evaluation.json")
     return p.parse_args(argv)
 
 

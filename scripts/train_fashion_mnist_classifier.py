@@ -6,9 +6,9 @@ trained on the 60,000 training images less a validation split (the last
 weights are kept; the 10,000 test images are used once, at the end, for the
 accuracy reported in the model card.
 
-Writes `zoo/fashion_mnist_classifier/` (`model.weights.h5`, `README.md`,
+Writes `kerasgan/zoo/fashion_mnist_classifier/` (`model.weights.h5`, `README.md`,
 `training.json`) and the registry entry with the weights' SHA-256 in
-`zoo/registry.json`.
+`kerasgan/zoo/registry.json`.
 
 An interrupted run (the process killed) is resumed by rerunning the same
 command: a checkpoint is saved after every epoch (`--checkpoint-dir`).

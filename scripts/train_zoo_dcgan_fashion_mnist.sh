@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains and publishes the zoo model `dcgan_fashion_mnist` (the exact command
-# and its measured time land in zoo/dcgan_fashion_mnist/README.md).
+# and its measured time land in kerasgan/zoo/dcgan_fashion_mnist/README.md).
 # Usage: bash scripts/train_zoo_dcgan_fashion_mnist.sh   (after scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

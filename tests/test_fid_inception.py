@@ -8,9 +8,7 @@ when torch is importable, small pure-PyTorch modules with the same names.
 No real weights are needed: random ones stand in for them.
 """
 
-import importlib.util
 import os
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,7 +20,6 @@ from kerasgan.extractors import InceptionWeightsNotFoundError
 from kerasgan.extractors import convert_state_dict
 from kerasgan.extractors import fid_inception as fi
 
-REPO = Path(__file__).resolve().parents[1]
 ENV = "KERASGAN_FID_INCEPTION_WEIGHTS"
 
 # ---------------------------------------------------------------------------
@@ -536,14 +533,13 @@ def test_converter_script(converted, state_dict, tmp_path):
     model, _ = converted
     pth = tmp_path / "pt_inception-fake.pth"
     torch.save(_to_torch(torch, state_dict), pth)
-    spec = importlib.util.spec_from_file_location(
-        "convert_fid_inception_weights", REPO / "scripts" / "convert_fid_inception_weights.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    from kerasgan import cli
+    from kerasgan.extractors import convert_fid_inception_weights as script
+
     assert script.convert_state_dict is convert_state_dict
     out = tmp_path / "out.weights.h5"
-    assert script.main([str(pth), "--output", str(out)]) == 0
+    # The shipped command (`kerasgan convert-inception-weights`).
+    assert cli.main(["convert-inception-weights", str(pth), "--output", str(out)]) == 0
     model.load_weights(str(out))  # same values as the fixture's: nothing changes
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(model.get_layer("Mixed_7c-branch_pool-conv").kernel),
@@ -553,6 +549,9 @@ def test_converter_script(converted, state_dict, tmp_path):
     bad.write_bytes(pth.read_bytes())
     with pytest.raises(ValueError, match="sha256"):
         script.main([str(bad), "--output", str(out)])
+    # From the command line: a clear error, no traceback.
+    assert cli.main(["convert-inception-weights", str(bad), "--output", str(out)]) == 2
+    assert cli.main(["convert-inception-weights", str(tmp_path / "missing.pth")]) == 2
 
 
 # ---------------------------------------------------------------------------
@@ -590,7 +589,7 @@ def test_missing_weights_error(where, tmp_path, monkeypatch):
     message = str(info.value)
     assert isinstance(info.value, FileNotFoundError)
     assert fi.FID_WEIGHTS_URL in message
-    assert "scripts/convert_fid_inception_weights.py" in message
+    assert "kerasgan convert-inception-weights" in message
     assert ENV in message and fi.default_weights_path() in message
     assert ("nope.weights.h5" in message) == (where != "default")
 

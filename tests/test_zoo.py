@@ -33,14 +33,21 @@ def test_publish_then_load_gives_the_trained_generator(tiny_zoo):
         directory / "tiny_digits" / "model.weights.h5")
 
 
-def test_corrupt_weights_are_refused(tiny_zoo):
+def test_corrupt_weights_are_refused(tiny_zoo, monkeypatch, capsys, tmp_path):
     directory, _ = tiny_zoo
     weights = directory / "tiny_digits" / "model.weights.h5"
     data = bytearray(weights.read_bytes())
     data[-100] ^= 0xFF
     weights.write_bytes(bytes(data))
-    with pytest.raises(zoo.WeightsIntegrityError, match="SHA-256.*delete it"):
+    with pytest.raises(zoo.WeightsIntegrityError, match="SHA-256.*reinstall kerasgan"):
         zoo.load("tiny_digits", directory=str(directory))
+    # From the command line: the same message, no traceback, nothing written.
+    monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(directory))
+    capsys.readouterr()
+    assert cli.main(["sample", "tiny_digits", "--out", str(tmp_path / "s.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kerasgan sample: error: ") and "SHA-256" in err and "Traceback" not in err
+    assert not (tmp_path / "s.png").exists()
     weights.unlink()
     with pytest.raises(FileNotFoundError, match="weights of zoo model 'tiny_digits' are missing"):
         zoo.load("tiny_digits", directory=str(directory))

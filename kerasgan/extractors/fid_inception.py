@@ -18,7 +18,7 @@ Layer names mirror pytorch-fid's module paths with "-" for "." (Keras forbids
 "/" in names and PyTorch "." in parameter names), e.g. `Mixed_5b-branch1x1-conv`
 for `Mixed_5b.branch1x1.conv`, so `load_pytorch_state_dict` maps a pytorch-fid
 state dict by name. The weights come from a local file only
-(see `resolve_weights_path` and `scripts/convert_fid_inception_weights.py`).
+(see `resolve_weights_path` and `kerasgan convert-inception-weights`).
 """
 
 import contextlib
@@ -82,7 +82,7 @@ def _missing_weights_message(path, source):
         f"  1. download pytorch-fid's port of the 2015-12-05 Inception graph:\n"
         f"       {FID_WEIGHTS_URL}\n"
         "  2. convert it (needs torch):\n"
-        f"       python scripts/convert_fid_inception_weights.py {FID_WEIGHTS_FILENAME} "
+        f"       kerasgan convert-inception-weights {FID_WEIGHTS_FILENAME} "
         f"--output {default}\n"
         f"  3. keep the result at {default}, or point ${WEIGHTS_ENV_VAR} or the "
         "`weights` argument at it."
@@ -255,7 +255,7 @@ def fid_inception_v3(
             on JAX, ~25-50 s on 2 CPU cores, one compilation per shape), "fid" (the
             converted weights from `$KERASGAN_FID_INCEPTION_WEIGHTS` or
             `~/.keras/kerasgan/fid_inception_v3.weights.h5`), or a path to a
-            `.weights.h5` file written by `scripts/convert_fid_inception_weights.py`.
+            `.weights.h5` file written by `kerasgan convert-inception-weights`.
         include_logits: if True the model returns a dict
             `{"pool_3": (N, 2048), "logits": (N, 1008)}`; else the
             `(N, 2048)` pool_3 features alone.

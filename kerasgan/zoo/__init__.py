@@ -1,10 +1,17 @@
 """Published models, loadable by name with hash-verified weights.
 
-The registry is `zoo/registry.json` in the repository (or the directory named
-by the environment variable `KERASGAN_ZOO_DIR`). Each entry names a model
-class and its config, a weights file (relative to the zoo directory, or a URL
-fetched with `keras.utils.get_file`) and the file's SHA-256. Loading always
-checks the hash: a mismatch is an error, never silently wrong weights.
+The registry, the model cards and the weights ship inside the package
+(`kerasgan/zoo/`: `registry.json` and one folder per model), so an installed
+kerasgan loads them offline. Each registry entry names a model class and its
+config, a weights file (relative to the zoo directory, or a URL) and the
+file's SHA-256; an entry may also give a `url` to fetch the weights from
+when the file is not there. Downloads go through `keras.utils.get_file`
+into `$KERAS_HOME/kerasgan` (default `~/.keras/kerasgan`), checked against
+the SHA-256 and reused from there offline. Loading always checks the hash: a
+mismatch is an error, never silently wrong weights.
+
+Another zoo directory (a registry.json with its files) can be given as
+`directory=` or by the environment variable `KERASGAN_ZOO_DIR`.
 
 Example:
 
@@ -28,10 +35,10 @@ class WeightsIntegrityError(RuntimeError):
 
 
 def zoo_dir():
-    """The zoo directory: $KERASGAN_ZOO_DIR, else the repository's zoo/."""
+    """The zoo directory: $KERASGAN_ZOO_DIR, else kerasgan's own (this package's folder)."""
     if os.environ.get(ZOO_DIR_ENV):
         return os.environ[ZOO_DIR_ENV]
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
+    return os.path.dirname(os.path.abspath(__file__))
 
 
 def _registry_path(directory=None):
@@ -43,8 +50,8 @@ def registry(directory=None):
     path = _registry_path(directory)
     if not os.path.exists(path):
         raise FileNotFoundError(
-            f"No zoo registry at {path}. Set {ZOO_DIR_ENV} to a directory "
-            "holding registry.json, or install kerasgan from its repository."
+            f"No zoo registry at {path}. Set {ZOO_DIR_ENV} (or pass directory=) "
+            "to a directory holding registry.json, or unset it to use kerasgan's own zoo."
         )
     with open(path) as f:
         return json.load(f)
@@ -73,44 +80,125 @@ def sha256(path, chunk_size=1 << 20):
     return digest.hexdigest()
 
 
-def weights_path(name, directory=None):
-    """Local path of `name`'s weights, fetched if needed, hash-checked."""
+class WeightsDownloadError(RuntimeError):
+    """The weights could not be downloaded (and no cached copy exists)."""
+
+
+def _is_url(location):
+    return location.startswith(("http://", "https://"))
+
+
+def weights_path(name, directory=None, force_download=False):
+    """Local path of `name`'s weights, downloaded if needed, hash-checked.
+
+    The entry's `weights` file in the zoo directory is used when it exists;
+    else (or when `weights` is a URL) the file is fetched from the URL with
+    `keras.utils.get_file` into `$KERAS_HOME/kerasgan`, where a copy with
+    the right hash is reused without any network access. `force_download`
+    fetches it again even so.
+    """
     info = entry(name, directory)
     location = info["weights"]
-    if location.startswith(("http://", "https://")):
-        import keras
-
-        path = keras.utils.get_file(
-            fname=f"kerasgan_{name}.weights.h5", origin=location, cache_subdir="kerasgan"
-        )
-    else:
+    if not _is_url(location):
         path = os.path.join(directory or zoo_dir(), location)
-        if not os.path.exists(path):
+        url = info.get("url")
+        if os.path.exists(path) and not (force_download and url):
+            _check_hash(name, path, info["sha256"])
+            return path
+        if not url:
             raise FileNotFoundError(
-                f"The weights of zoo model '{name}' are missing: expected {path}."
+                f"The weights of zoo model '{name}' are missing: expected {path}, and "
+                "its registry entry gives no URL to fetch them from. Reinstall kerasgan "
+                f"or point {ZOO_DIR_ENV} at a zoo directory that has them."
             )
+        location = url
+    return _download(name, location, info["sha256"], force_download)
+
+
+def _download(name, url, expected_sha256, force_download):
+    """The verified cached copy of `url`, downloaded when missing, wrong or forced.
+
+    `keras.utils.get_file` writes to a temporary name beside the cached file,
+    which is replaced only by a download with the right SHA-256: a failed or
+    wrong download never costs the copy that was there.
+    """
+    import keras
+
+    cache_dir = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    filename = f"{name}-{expected_sha256[:12]}.weights.h5"
+    cached = os.path.join(cache_dir, "kerasgan", filename)
+    if not force_download and os.path.exists(cached) and sha256(cached) == expected_sha256:
+        return cached
+    partial = f"{filename}.download-{os.getpid()}"
+    # get_file falls back to /tmp/.keras for a cache folder it cannot write to (or that
+    # does not exist yet): create it, so that the download lands beside `cached`.
+    os.makedirs(os.path.dirname(cached), exist_ok=True)
+    try:
+        path = keras.utils.get_file(
+            fname=partial,
+            origin=url,
+            file_hash=expected_sha256,
+            hash_algorithm="sha256",
+            cache_dir=cache_dir,
+            cache_subdir="kerasgan",
+            force_download=True,
+        )
+    except ValueError as error:  # get_file: the downloaded file has another hash
+        _remove(os.path.join(cache_dir, "kerasgan", partial))
+        raise WeightsIntegrityError(
+            f"The weights of zoo model '{name}' downloaded from {url} do not have the "
+            f"published SHA-256 {expected_sha256}: the server holds another file. "
+            "The download was discarded; check the URL in the registry entry."
+        ) from error
+    except Exception as error:  # get_file wraps network errors in a plain Exception
+        _remove(os.path.join(cache_dir, "kerasgan", partial))
+        have = "A verified copy stays" if os.path.exists(cached) else "No verified copy is cached"
+        raise WeightsDownloadError(
+            f"Could not download the weights of zoo model '{name}' from {url}: {error}. "
+            f"{have} at {cached}. Check the connection, put the file there (SHA-256 "
+            f"{expected_sha256}), or point {ZOO_DIR_ENV} at a zoo directory that has it."
+        ) from error
+    os.replace(path, cached)
+    return cached
+
+
+def _remove(path):
+    if os.path.exists(path):
+        os.remove(path)
+
+
+def _check_hash(name, path, expected):
     actual = sha256(path)
-    if actual != info["sha256"]:
+    if actual != expected:
         raise WeightsIntegrityError(
             f"The weights file of zoo model '{name}' ({path}) has SHA-256 {actual}, "
-            f"but the published weights have {info['sha256']}. The file is corrupt "
-            "or not the published one: delete it and fetch it again."
+            f"but the published weights have {expected}. The file is corrupt or not the "
+            "published one: reinstall kerasgan, or restore the file from the repository."
         )
-    return path
 
 
-def load(name, compile=False, directory=None):
+def load(name, compile=False, directory=None, force_download=False):
     """Returns the published model `name`, weights loaded and verified.
 
     Args:
         name: a name from `kerasgan.zoo.names()`.
         compile: also compile with the model's default optimizers (to
             fine-tune with `fit`).
+        directory: another zoo directory (default: $KERASGAN_ZOO_DIR, else
+            kerasgan's own).
+        force_download: fetch URL weights again even when a verified copy
+            is cached.
     """
     from kerasgan import models
 
     info = entry(name, directory)
-    path = weights_path(name, directory)
+    if "class" not in info:
+        raise ValueError(
+            f"Zoo entry '{name}' is a {info.get('kind', 'component')}, not a GAN model: "
+            "kerasgan.zoo.load returns GANs (see its card: kerasgan zoo info "
+            f"{name})."
+        )
+    path = weights_path(name, directory, force_download=force_download)
     model_class = getattr(models, info["class"])
     model = model_class.from_config(info["config"])
     model.load_weights(path)

@@ -1,0 +1,107 @@
+"""kerasgan as users install it: a wheel built from the repository, used from elsewhere.
+
+The wheel must carry the zoo (registry, cards, samples, weights) and the
+shipped commands, and, installed into a folder of its own and imported from
+a directory outside the repository with no kerasgan environment variables,
+load every zoo entry and run the CLI's zoo, sample, eval and
+convert-inception-weights commands offline. Packaging is backend-independent:
+run once (scripts/test.sh), under the backend of that invocation.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+pytestmark = [pytest.mark.once, pytest.mark.slow]
+
+USER_SCRIPT = r"""
+import json, os, sys
+import numpy as np
+import kerasgan
+from kerasgan import cli, zoo
+
+site = sys.argv[1]
+assert kerasgan.__file__.startswith(site), kerasgan.__file__  # the installed copy, not the checkout
+report = {"zoo_dir": zoo.zoo_dir(), "entries": {}}
+for name in zoo.names():
+    entry = zoo.entry(name)
+    if "class" in entry:
+        samples = zoo.load(name).generate(16, seed=0)
+        assert np.isfinite(samples).all() and -1.0 <= samples.min() and samples.max() <= 1.0
+        report["entries"][name] = float(samples.std())
+    else:
+        extractor = kerasgan.extractors.get("fashion_mnist")
+        features = extractor.features(np.zeros((2, 28, 28, 1), "float32"))
+        report["entries"][name] = list(features.shape)
+codes = {
+    "zoo list": cli.main(["zoo", "list"]),
+    "zoo info": cli.main(["zoo", "info", "dcgan_fashion_mnist"]),
+    "sample": cli.main(["sample", "dcgan_fashion_mnist", "--num", "16", "--out", "samples.png"]),
+    "convert missing": cli.main(["convert-inception-weights", "missing.pth"]),
+}
+if os.environ.get("KERASGAN_TEST_EVAL") == "1":
+    codes["eval"] = cli.main(["eval", "dcgan_fashion_mnist", "--metrics", "fid", "--num-samples", "200",
+                              "--json", "eval.json"])
+report["codes"] = codes
+report["samples_png"] = os.path.getsize("samples.png")
+print("REPORT " + json.dumps(report))
+"""
+
+
+def test_wheel_carries_the_zoo_and_works_outside_the_repository(tmp_path):
+    dist = tmp_path / "dist"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), ROOT],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = dist.glob("kerasgan-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    registry = json.loads((zipfile.ZipFile(wheel).read("kerasgan/zoo/registry.json")))
+    assert "dcgan_fashion_mnist" in registry and "fashion_mnist_classifier" in registry
+    for name, entry in registry.items():
+        for key in ("weights", "card", "samples"):
+            if key in entry:
+                assert f"kerasgan/zoo/{entry[key]}" in names, (name, key)
+    assert "kerasgan/extractors/convert_fid_inception_weights.py" in names
+    assert not any(n.startswith(("tests/", "scripts/", "benchmarks/", "zoo/")) for n in names)
+
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(site), str(wheel)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+    user = tmp_path / "user"  # a working directory outside the repository
+    user.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KERASGAN_")}
+    env["PYTHONPATH"] = str(site)
+    env["KERAS_HOME"] = str(tmp_path / "keras_home")
+    fashion_mnist = os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
+    env["KERASGAN_TEST_EVAL"] = "1" if fashion_mnist else "0"
+    run = subprocess.run(
+        [sys.executable, "-c", USER_SCRIPT, str(site)], cwd=user, env=env,
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    (line,) = [line for line in run.stdout.splitlines() if line.startswith("REPORT ")]
+    report = json.loads(line[len("REPORT "):])
+    assert report["zoo_dir"].startswith(str(site))
+    assert set(report["entries"]) == set(registry)
+    assert report["entries"]["dcgan_fashion_mnist"] > 0.1  # varied samples
+    rows, width = report["entries"]["fashion_mnist_classifier"]  # features of 2 images
+    assert rows == 2 and width > 0
+    codes = report["codes"]
+    assert codes["zoo list"] == 0 and codes["zoo info"] == 0 and codes["sample"] == 0
+    assert codes["convert missing"] == 2  # a clear error, no traceback
+    assert "Traceback" not in run.stderr
+    assert report["samples_png"] > 0
+    if fashion_mnist:
+        assert codes["eval"] == 0 and json.loads((user / "eval.json").read_text())
+    assert "dcgan_fashion_mnist" in run.stdout  # zoo list printed it
