@@ -29,6 +29,16 @@ def _positive_int(text):
     return value
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text}")
+    return value
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasgan",
@@ -56,7 +66,7 @@ def _build_parser():
         "--reuse-fakes", action="store_true",
         help="the generator step reuses the discriminator step's fakes (one G forward per iteration)",
     )
-    train.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both players")
+    train.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate of both players")
     train.add_argument("--beta1", type=float, default=0.5)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="runs/dcgan_fashion_mnist", help="output directory")

@@ -46,6 +46,11 @@ def test_cli_errors_are_clear(tmp_path, capsys):
     assert "Did you mean 'minimax'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["train", "--epochs", "0"])
+    for rate in ("-1", "0", "nan", "x"):
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--lr", rate, "--out", str(tmp_path / "lr")])
+        assert "--lr" in capsys.readouterr().err
+    assert not (tmp_path / "lr").exists()
     with pytest.raises(SystemExit):
         cli.main(["train", "--out", str(tmp_path / "none"), "--resume", "--dataset", "digits"])
 

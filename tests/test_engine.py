@@ -215,6 +215,42 @@ def test_values_outside_range_are_a_clear_error():
     assert int(model.player_optimizer("generator").iterations.numpy()) == 0
 
 
+def test_empty_list_and_labelled_data_are_clear_errors_and_unit_range_data_warns():
+    model = small_dcgan()
+    model.compile()
+    with pytest.raises(ValueError, match=r"Training data is empty: got an array of shape \(0, 28, 28, 1\)"):
+        model.fit(np.zeros((0, 28, 28, 1), "float32"), verbose=0)
+    images = random_images(4)
+    with pytest.raises(ValueError, match=r"Python list of 4 items; give a numpy array of shape \(n, 28, 28, 1\)") as info:
+        model.fit(list(images), verbose=0)
+    assert len(str(info.value)) < 400  # names the problem, does not print the data
+    with pytest.raises(ValueError, match="not class-conditional and takes no labels"):
+        model.fit(images, np.zeros(4, "int32"), verbose=0)
+    assert int(model.player_optimizer("generator").iterations.numpy()) == 0
+    with pytest.warns(UserWarning, match=r"lies in \[0\.0.*generates in \[-1, 1\].*x \* 2 - 1"):
+        model.fit((images + 1.0) / 2.0, batch_size=4, epochs=1, verbose=0)
+
+
+def test_learning_rates_must_be_positive():
+    for rate in (-1e-3, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="generator_optimizer has learning rate .*must be a finite number > 0"):
+            small_dcgan().compile(generator_optimizer=keras.optimizers.Adam(rate))
+    schedule = keras.optimizers.schedules.ExponentialDecay(-2e-4, 100, 0.5)
+    with pytest.raises(ValueError, match="discriminator_optimizer has learning rate -0.0002"):
+        small_dcgan().compile(discriminator_optimizer=keras.optimizers.Adam(schedule))
+    small_dcgan().compile(generator_optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(2e-4, 100, 0.5)))
+
+
+def test_generate_and_dcgan_arguments_are_checked():
+    model = small_dcgan()
+    for n in (2.5, 0, -3, "4", True):
+        with pytest.raises(ValueError, match="whole number of samples >= 1"):
+            model.generate(n)
+    assert model.generate(np.int64(2), seed=0).shape == (2, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"image_shape is \(height, width, channels\).*got \(28, 28\)"):
+        kerasgan.models.DCGAN(image_shape=(28, 28))
+
+
 def test_nan_loss_stops_cleanly_and_keeps_the_last_good_state(tmp_path):
     """A diverging run stops at the first NaN; the last finite state survives."""
     model = small_dcgan()

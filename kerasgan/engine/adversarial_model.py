@@ -272,6 +272,10 @@ class AdversarialModel(keras.Model):
             kwargs["jit_compile"] = distribution.resolve_jit_compile(
                 self, kwargs.get("jit_compile", "auto")
             )
+        for player, optimizer in optimizers.items():
+            optimizers[player] = validation.optimizer_with_positive_learning_rate(
+                optimizer, f"{player}_optimizer"
+            )
         super().compile(optimizer=GANOptimizer(optimizers), **kwargs)
         self.optimizer.build(
             {player: self.player_variables(player) for player in self.players}
@@ -374,8 +378,11 @@ class AdversarialModel(keras.Model):
                 the model keeps one (`generator_ema`).
         """
         if latent is None:
-            if n is None or int(n) < 1:
-                raise ValueError(f"generate needs n >= 1 or latent vectors; got n={n!r}.")
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(
+                    f"generate needs n, a whole number of samples >= 1, or latent vectors; "
+                    f"got n={n!r}."
+                )
             if seed is None:
                 latent = ops.convert_to_numpy(self.sample_latent(int(n)))
             else:
@@ -438,6 +445,12 @@ class AdversarialModel(keras.Model):
         self._assert_compiled()
         self._warn_if_slow_precision()
         validation.check_training_data(x, self.data_shape, self.data_range)
+        if self.num_classes is None and y is not None:
+            raise ValueError(
+                f"{type(self).__name__} is not class-conditional and takes no labels: "
+                "call fit(x) (a class-conditional variant, e.g. ConditionalGAN or "
+                "ACGAN, trains on fit(x, y))."
+            )
         if self.num_classes is not None:
             validation.check_training_labels(
                 x, y, self.num_classes, allow_unlabelled=self.allows_unlabelled

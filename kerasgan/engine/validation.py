@@ -1,6 +1,7 @@
 """Argument and input-data checks with errors that say what was expected."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -55,11 +56,39 @@ def _images_of(batch):
     return np.asarray(batch)
 
 
+def optimizer_with_positive_learning_rate(optimizer, name):
+    """`optimizer` (an instance, name or config) as an optimizer whose learning
+    rate is a finite number > 0 (a schedule's at step 0); else a ValueError."""
+    import keras
+
+    optimizer = keras.optimizers.get(optimizer)
+    # The current rate: a schedule's or a callable's value at the optimizer's step.
+    value = float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate)))
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"{name} has learning rate {value:g}; a learning rate must be a finite "
+            "number > 0 (e.g. 2e-4)."
+        )
+    return optimizer
+
+
 def check_training_data(x, data_shape, data_range):
-    """Raises ValueError when `fit`'s data has the wrong shape or range."""
+    """Raises ValueError when `fit`'s data has the wrong shape or range, is
+    empty or a Python list; warns when images in [0, 1] meet a [-1, 1] model."""
+    if isinstance(x, list):
+        raise ValueError(
+            f"Training data is a Python list of {len(x)} items; give a numpy array "
+            f"of shape (n, {', '.join(map(str, data_shape))}), e.g. "
+            "np.asarray(x, dtype='float32'), a tf.data.Dataset or a keras.utils.PyDataset."
+        )
     batch = first_batch(x)
     if batch is None:
         return
+    if batch.ndim >= 1 and batch.shape[0] == 0:
+        raise ValueError(
+            f"Training data is empty: got an array of shape {tuple(batch.shape)}; "
+            f"give at least one sample of shape {tuple(data_shape)}."
+        )
     if batch.ndim < 1 or tuple(batch.shape[1:]) != tuple(data_shape):
         raise ValueError(
             f"Expected training samples of shape {tuple(data_shape)} (a batch of "
@@ -83,6 +112,13 @@ def check_training_data(x, data_shape, data_range):
                 f"Training data must lie in [{low:g}, {high:g}] (the generator's "
                 f"output range); got values in [{lo:g}, {hi:g}]. Scale uint8 "
                 "images with kerasgan.data.to_unit_range(x) (x / 127.5 - 1)."
+            )
+        if (low, high) == (-1.0, 1.0) and lo >= 0.0 and hi > 0.5:
+            warnings.warn(
+                f"Training data lies in [{lo:g}, {hi:g}], but this model generates "
+                "in [-1, 1]: images scaled to [0, 1] make the generator learn the "
+                "wrong range. Scale them with x * 2 - 1.",
+                stacklevel=3,  # the caller of fit
             )
 
 

@@ -47,8 +47,18 @@ class DCGAN(AdversarialModel):
         upsampling="auto",
         **kwargs,
     ):
+        given = image_shape
+        try:
+            image_shape = tuple(int(v) for v in image_shape)
+        except (TypeError, ValueError):
+            image_shape = ()
+        if len(image_shape) != 3 or min(image_shape) < 1:
+            raise ValueError(
+                "DCGAN's image_shape is (height, width, channels) of positive sizes, "
+                f"e.g. (28, 28, 1) or (64, 64, 3); got {given!r}."
+            )
         self.hyperparameters = {
-            "image_shape": tuple(image_shape),
+            "image_shape": image_shape,
             "latent_dim": int(latent_dim),
             "generator_filters": int(generator_filters),
             "discriminator_filters": int(discriminator_filters),
