@@ -47,32 +47,48 @@ def _build_parser():
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a GAN and write weights, samples and loss history")
-    train.add_argument("--model", default="dcgan", choices=["dcgan", "gan", *sorted(_VARIANTS)])
-    train.add_argument("--dataset", default="fashion_mnist", help="a kerasgan.data name (default: fashion_mnist)")
+    train = commands.add_parser(
+        "train",
+        help="train a GAN and write weights, samples and loss history",
+        description="Trains a GAN, writing OUT/model.keras, a sample grid per epoch "
+        "(OUT/samples/), history.json, losses.png and run.json after every epoch. "
+        "--epochs is the run's total: `--resume` continues OUT's run (its dataset, "
+        "--limit, --batch-size and --seed; a data flag given again overrides it and "
+        "says so) until that many epochs are done.",
+    )
+    train.add_argument("--model", default=None, choices=["dcgan", "gan", *sorted(_VARIANTS)],
+                       help="the variant (default: dcgan)")
+    train.add_argument("--dataset", default=None,
+                       help="a kerasgan.data name: fashion_mnist (default), mnist, cifar10, digits, ring, grid, ...")
     train.add_argument("--data-dir", default=None, help="where local dataset files are")
     train.add_argument("--limit", type=_positive_int, default=None, help="train on the first N samples only")
-    train.add_argument("--epochs", type=_positive_int, default=1)
-    train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--latent-dim", type=_positive_int, default=100)
-    train.add_argument("--filters", type=_positive_int, default=64, help="DCGAN ngf = ndf")
+    train.add_argument("--epochs", type=_positive_int, default=1,
+                       help="total epochs of the run, earlier ones of a resumed run included (default: 1)")
+    train.add_argument("--batch-size", type=_positive_int, default=None, help="default: 64")
+    train.add_argument("--latent-dim", type=_positive_int, default=None, help="latent vector size (default: 100)")
+    train.add_argument("--filters", type=_positive_int, default=None,
+                       help="DCGAN ngf = ndf, the other variants' network width (default: 64)")
     train.add_argument("--loss", default=None, help="adversarial loss (default: the model's own)")
-    train.add_argument("--label-smoothing", type=float, default=None)
+    train.add_argument("--label-smoothing", type=float, default=None,
+                       help="one-sided label smoothing of a log-likelihood loss, e.g. 0.1")
     train.add_argument(
         "--d-steps", type=_positive_int, default=None,
         help="discriminator steps per generator step (k; default: the model's own, 1 or 5)",
     )
     train.add_argument(
-        "--reuse-fakes", action="store_true",
+        "--reuse-fakes", action="store_true", default=None,
         help="the generator step reuses the discriminator step's fakes (one G forward per iteration)",
     )
-    train.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate of both players")
-    train.add_argument("--beta1", type=float, default=0.5)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="Adam learning rate of both players (default: 2e-4)")
+    train.add_argument("--beta1", type=float, default=None, help="Adam's beta_1 (default: 0.5)")
+    train.add_argument("--seed", type=int, default=None,
+                       help="seed of the initial weights, the data order and the sample grids (default: 0)")
     train.add_argument("--out", default="runs/dcgan_fashion_mnist", help="output directory")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/model.keras")
-    train.add_argument("--no-jit", action="store_true", help="disable XLA / jit compilation")
-    train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in OUT from its last finished epoch")
+    train.add_argument("--no-jit", action="store_true", default=None, help="disable XLA / jit compilation")
+    train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2], help="Keras progress output")
 
     sample = commands.add_parser("sample", help="generate samples from a saved model or a zoo name")
     sample.add_argument("model", help="a .keras file or a zoo model name")
@@ -109,20 +125,59 @@ def convert_inception_weights(args):
     return convert_fid_inception_weights.run(args)
 
 
-def _load_training_data(args):
+# `kerasgan train` options and their defaults. run.json records them;
+# `--resume` restores them: a data option given again overrides the run's, a
+# model option cannot change (the model and its optimizers come from the
+# checkpoint).
+_DATA_OPTIONS = {"dataset": "fashion_mnist", "data_dir": None, "limit": None, "batch_size": 64, "seed": 0}
+_MODEL_OPTIONS = {
+    "model": "dcgan", "latent_dim": 100, "filters": 64, "loss": None, "label_smoothing": None,
+    "d_steps": None, "reuse_fakes": False, "lr": 2e-4, "beta1": 0.5, "no_jit": False,
+}
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _resolve_options(args, recorded, model_path):
+    """The run's options and the notes to print about flags that override them."""
+    given = {name: getattr(args, name) for name in (*_DATA_OPTIONS, *_MODEL_OPTIONS)
+             if getattr(args, name) is not None}
+    options = {**_DATA_OPTIONS, **_MODEL_OPTIONS, **(recorded or {})}
+    notes = []
+    for name, value in given.items():
+        if recorded is not None and value != options[name]:
+            if name in _MODEL_OPTIONS:
+                raise ValueError(
+                    f"{_flag(name)} {value} cannot change on --resume: the model and its "
+                    f"optimizers come from {model_path} (the run has {options[name]}). "
+                    "Start a new run (another --out) to change it."
+                )
+            notes.append(f"{_flag(name)} {value} overrides the run's {options[name]}")
+        options[name] = value
+    return options, notes
+
+
+def _load_training_data(options):
     from kerasgan import data
 
     kwargs = {}
-    if args.dataset in ("ring", "grid"):
-        kwargs = {"n": args.limit or 20000, "seed": args.seed}
-    if args.data_dir:
-        kwargs["data_dir"] = args.data_dir
-    x = data.load(args.dataset, **kwargs)
-    if isinstance(x, tuple):
+    modes = None
+    if options["dataset"] in ("ring", "grid"):
+        kwargs = {"n": options["limit"] or 20000, "seed": options["seed"], "return_modes": True}
+    if options["data_dir"]:
+        kwargs["data_dir"] = options["data_dir"]
+    x = data.load(options["dataset"], **kwargs)
+    if options["dataset"] in ("ring", "grid"):
+        x, modes = x
+    elif isinstance(x, tuple):
         x = x[0]
-    if args.limit:
-        x = x[: args.limit]
-    return x
+    if options["limit"]:
+        x = x[: options["limit"]]
+    if len(x) == 0:
+        raise ValueError(f"Dataset '{options['dataset']}' has no samples.")
+    return x, modes
 
 
 # Unconditional variants that `train --model` builds for any data shape.
@@ -135,113 +190,188 @@ _VARIANTS = {
 }
 
 
-def _build_model(args, data_shape):
+def _build_model(options, data_shape):
     from kerasgan import models
 
-    options = {} if args.d_steps is None else {"discriminator_steps": args.d_steps}
-    if args.reuse_fakes:
-        options["reuse_fakes"] = True
+    extra = {} if options["d_steps"] is None else {"discriminator_steps": options["d_steps"]}
+    if options["reuse_fakes"]:
+        extra["reuse_fakes"] = True
     image = len(data_shape) == 3
-    if args.model in _VARIANTS:
-        return getattr(models, _VARIANTS[args.model])(
+    common = dict(latent_dim=options["latent_dim"], seed=options["seed"], **extra)
+    if options["model"] in _VARIANTS:
+        return getattr(models, _VARIANTS[options["model"]])(
             data_shape=data_shape,
-            latent_dim=args.latent_dim,
-            generator_width=args.filters if image else None,
-            discriminator_width=args.filters if image else None,
+            generator_width=options["filters"] if image else None,
+            discriminator_width=options["filters"] if image else None,
             data_range=(-1.0, 1.0) if image else None,
-            seed=args.seed,
-            **options,
+            **common,
         )
-    if args.model == "dcgan":
+    if options["model"] == "dcgan":
+        if not image:
+            raise ValueError(
+                f"--model dcgan trains on images (height, width, channels); '{options['dataset']}' "
+                f"has samples of shape {data_shape}: use --model gan (or wgan_gp, lsgan, ...)."
+            )
         return models.DCGAN(
             image_shape=data_shape,
-            latent_dim=args.latent_dim,
-            generator_filters=args.filters,
-            discriminator_filters=args.filters,
-            **options,
-            seed=args.seed,
+            generator_filters=options["filters"],
+            discriminator_filters=options["filters"],
+            **common,
         )
     return models.GAN(
         data_shape=data_shape,
-        latent_dim=args.latent_dim,
         output_activation="tanh" if image else None,
         data_range=(-1.0, 1.0) if image else None,
-        **options,
-        seed=args.seed,
+        **common,
     )
 
 
 def train(args):
     import keras
+    import numpy as np
 
     from kerasgan import callbacks
+    from kerasgan import losses
     from kerasgan.utils import save_image_grid
     from kerasgan.utils import write_json_atomic
 
-    keras.utils.set_random_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
     model_path = os.path.join(args.out, "model.keras")
-    x = _load_training_data(args)
-    print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{args.dataset}', "
-          f"backend {keras.backend.backend()}", flush=True)
-    initial_epoch = 0
+    run_path = os.path.join(args.out, "run.json")
+    recorded, done, run = None, 0, {}
     if args.resume:
         if not os.path.exists(model_path):
-            raise SystemExit(f"--resume: no checkpoint at {model_path}")
+            raise FileNotFoundError(
+                f"--resume: no checkpoint at {model_path} (a run writes it after its first "
+                "finished epoch); train without --resume to start one."
+            )
+        run = _read_json(run_path)
+        recorded = run.get("options") or {"dataset": run.get("dataset", _DATA_OPTIONS["dataset"])}
+        done = int(run.get("epochs_completed", 0))
+    options, notes = _resolve_options(args, recorded, model_path)
+    for note in notes:
+        print(f"kerasgan train: {note}", file=sys.stderr)
+    if options["loss"] is not None:
+        losses.get(options["loss"])  # an unknown name fails before the data loads
+    keras.utils.set_random_seed(options["seed"])
+    x, modes = _load_training_data(options)
+    print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{options['dataset']}', "
+          f"backend {keras.backend.backend()}", flush=True)
+    if args.resume:
         model = keras.saving.load_model(model_path)
-        run = _read_json(os.path.join(args.out, "run.json"))
-        initial_epoch = int(run.get("epochs_completed", 0))
     else:
-        model = _build_model(args, tuple(x.shape[1:]))
+        model = _build_model(options, tuple(x.shape[1:]))
         model.compile(
-            generator_optimizer=keras.optimizers.Adam(args.lr, beta_1=args.beta1),
-            discriminator_optimizer=keras.optimizers.Adam(args.lr, beta_1=args.beta1),
-            loss=args.loss,
-            label_smoothing=args.label_smoothing,
-            jit_compile=False if args.no_jit else "auto",
+            generator_optimizer=keras.optimizers.Adam(options["lr"], beta_1=options["beta1"]),
+            discriminator_optimizer=keras.optimizers.Adam(options["lr"], beta_1=options["beta1"]),
+            loss=options["loss"],
+            label_smoothing=options["label_smoothing"],
+            jit_compile=False if options["no_jit"] else "auto",
         )
-    history = callbacks.LossHistory(
-        os.path.join(args.out, "history.json"), os.path.join(args.out, "losses.png")
-    )
-    guard = callbacks.NaNGuard()
-    start = time.time()
-    model.fit(
-        x,
-        batch_size=args.batch_size,
-        epochs=initial_epoch + args.epochs,
-        initial_epoch=initial_epoch,
-        verbose=args.verbose,
-        callbacks=[
-            guard,
-            history,
-            callbacks.AtomicModelCheckpoint(model_path),
-            callbacks.SampleGrid(os.path.join(args.out, "samples"), num_samples=64, seed=args.seed),
-        ],
-    )
-    seconds = time.time() - start
-    completed = initial_epoch + len(history.epochs.get("d_loss", []))
-    grid = save_image_grid(model.generate(64, seed=args.seed), os.path.join(args.out, "samples.png"), scale=2)
-    run = {
-        "command": "kerasgan " + shlex.join(args.argv),
+    if done >= args.epochs:
+        print(f"kerasgan train: {args.out} has {done} finished epochs; --epochs {args.epochs} is the "
+              "run's total, so there is nothing to train (give a larger --epochs).")
+        return 0
+    os.makedirs(args.out, exist_ok=True)
+    image = x.ndim == 4
+    record = dict(run)
+    record.update({
+        "command": run.get("command") or "kerasgan " + shlex.join(args.argv),
+        "commands": [*run.get("commands", []), "kerasgan " + shlex.join(args.argv)],
+        "options": options,
+        "epochs": args.epochs,
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "dataset": args.dataset,
+        "dataset": options["dataset"],
         "samples": int(len(x)),
-        "epochs_completed": completed,
-        "train_seconds": round(seconds, 1),
-        "images_per_second": round(len(x) * (completed - initial_epoch) / seconds, 1) if seconds else None,
-        "stopped_on_nonfinite_loss": guard.stopped_at is not None,
-        "final_epoch_logs": {k: v[-1] for k, v in history.epochs.items()},
+        "epochs_completed": done,
         "config": model.get_config(),
-    }
-    write_json_atomic(run, os.path.join(args.out, "run.json"))
-    print(f"wrote {model_path}, {grid}, {history.json_path}, {history.png_path} "
-          f"({seconds:.0f} s, {completed} epochs)")
+    })
+    samples_dir = os.path.join(args.out, "samples")
+    if image:
+        plot = callbacks.SampleGrid(samples_dir, num_samples=64, seed=options["seed"])
+    else:
+        std = {"ring": 0.02, "grid": 0.05}.get(options["dataset"])
+        plot = callbacks.SampleScatter(samples_dir, x, modes=modes, std=std if modes is not None else None,
+                                       seed=options["seed"])
+    guard = callbacks.NaNGuard()
+    history = callbacks.LossHistory(
+        os.path.join(args.out, "history.json"), os.path.join(args.out, "losses.png"), initial_epoch=done
+    )
+    recorder = _run_record(run_path, record, len(x))
+    # The scatter adds mode coverage to the logs before the history records them;
+    # run.json is written after the checkpoint, so it never claims an unsaved epoch.
+    fit_callbacks = [guard, plot, history, callbacks.AtomicModelCheckpoint(model_path), recorder]
+    for epoch in range(done, args.epochs):
+        # One fit per epoch, on an order fixed by (seed, epoch): a resumed run
+        # sees the data in the same order as an unbroken one.
+        order = np.random.default_rng([options["seed"], epoch]).permutation(len(x))
+        model.fit(x[order], batch_size=options["batch_size"], epochs=epoch + 1, initial_epoch=epoch,
+                  shuffle=False, verbose=args.verbose, callbacks=fit_callbacks)
+        if guard.stopped_at is not None:
+            break
+    completed = record["epochs_completed"]
     if guard.stopped_at is not None:
-        print("training stopped on a non-finite loss; the last finite state was kept", file=sys.stderr)
+        record["stopped_on_nonfinite_loss"] = True
+        write_json_atomic(record, run_path)
+    written = [run_path]
+    if completed > 0:
+        final = os.path.join(args.out, "samples.png")
+        if image:
+            save_image_grid(model.generate(64, seed=options["seed"]), final, scale=2)
+        else:
+            from kerasgan.callbacks.sample_scatter import scatter_plot
+
+            scatter_plot(model.generate(2500, seed=options["seed"]), x[:2000], final, modes=modes)
+        written = [model_path, final, history.json_path, history.png_path, run_path]
+    print(f"wrote {', '.join(written)} ({record.get('train_seconds', 0):.0f} s of training, "
+          f"{completed} epochs)")
+    if guard.stopped_at is not None:
+        if completed > done:
+            what = f"the state after epoch {completed} was kept"
+        elif completed:
+            what = f"nothing new was saved; {model_path} still holds epoch {completed}"
+        else:
+            what = "no epoch finished with finite losses, so no model or samples were written"
+        print(f"training stopped on a non-finite loss; {what}", file=sys.stderr)
         return 3
     return 0
+
+
+def _run_record(path, record, samples):
+    """A callback that writes run.json (atomically) after every finished, checkpointed epoch."""
+    import keras
+    import numpy as np
+
+    from kerasgan.engine.validation import is_finite_number
+    from kerasgan.utils import write_json_atomic
+
+    class RunRecord(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = float(record.get("train_seconds") or 0.0)
+            self.session_seconds, self.session_epochs = 0.0, 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            elapsed = time.time() - self.started
+            self.seconds += elapsed
+            if not all(is_finite_number(v) for v in (logs or {}).values()):
+                return  # not checkpointed either
+            self.session_seconds += elapsed
+            self.session_epochs += 1
+            record.update({
+                "epochs_completed": epoch + 1,
+                "train_seconds": round(self.seconds, 1),
+                "images_per_second": round(samples * self.session_epochs / self.session_seconds, 1),
+                "stopped_on_nonfinite_loss": False,
+                "final_epoch_logs": {k: float(np.asarray(v)) for k, v in (logs or {}).items()},
+            })
+            write_json_atomic(record, path)
+
+    return RunRecord()
 
 
 def _read_json(path):

@@ -2,12 +2,17 @@
 
 import json
 import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from kerasgan import cli
+
+KILL_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli_kill_worker.py")
 
 
 def _train(out, *extra):
@@ -29,7 +34,28 @@ def test_train_writes_weights_samples_and_history_then_resumes(tmp_path, capsys)
     assert run["epochs_completed"] == 2 and run["samples"] == 256
     assert not run["stopped_on_nonfinite_loss"]
     assert run["config"]["image_shape"] == [8, 8, 1]
-    assert _train(out, "--resume", "--epochs", "1") == 0
+    assert sorted(os.listdir(out / "samples")) == ["samples_epoch_001.png", "samples_epoch_002.png"]
+    assert run["options"]["limit"] == 256 and run["epochs"] == 2 and len(run["commands"]) == 1
+
+    # --resume restores the data options and continues to the total --epochs.
+    capsys.readouterr()
+    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "3", "--verbose", "0"]) == 0
+    assert "256 samples" in capsys.readouterr().out  # --limit 256 restored
+    run = json.loads((out / "run.json").read_text())
+    assert run["epochs_completed"] == 3 and run["epochs"] == 3 and run["samples"] == 256
+    assert len(run["commands"]) == 2 and run["command"].endswith("--epochs 2 --batch-size 64 --filters 8 "
+                                                                 "--latent-dim 8 --verbose 0 --out " + str(out))
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["epochs"]["g_loss"]) == 3 and len(history["steps"]["d_loss"]) == 3 * 4
+    assert history["epoch_steps"] == [4, 4, 4]
+    assert sorted(os.listdir(out / "samples"))[-1] == "samples_epoch_003.png"  # new file, none overwritten
+    # A data flag given again overrides the run's, and says so; the total is already reached.
+    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "3", "--batch-size", "32"]) == 0
+    captured = capsys.readouterr()
+    assert "--batch-size 32 overrides the run's 64" in captured.err and "nothing to train" in captured.out
+    # A model flag cannot change on resume.
+    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "4", "--lr", "0.1"]) == 2
+    assert "--lr 0.1 cannot change on --resume" in capsys.readouterr().err
     assert json.loads((out / "run.json").read_text())["epochs_completed"] == 3
 
     assert cli.main(["sample", str(out / "model.keras"), "--num", "5", "--out", str(tmp_path / "s.npy")]) == 0
@@ -51,8 +77,13 @@ def test_cli_errors_are_clear(tmp_path, capsys):
             cli.main(["train", "--lr", rate, "--out", str(tmp_path / "lr")])
         assert "--lr" in capsys.readouterr().err
     assert not (tmp_path / "lr").exists()
-    with pytest.raises(SystemExit):
-        cli.main(["train", "--out", str(tmp_path / "none"), "--resume", "--dataset", "digits"])
+    assert cli.main(["train", "--out", str(tmp_path / "none"), "--resume", "--dataset", "digits"]) == 2
+    assert "--resume: no checkpoint at" in capsys.readouterr().err
+    # Unknown names fail before anything is written (the loss before the data loads).
+    for flag, value in (("--dataset", "nope"), ("--loss", "nope")):
+        assert cli.main(["train", flag, value, "--out", str(tmp_path / "bad")]) == 2
+        assert "nope" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_zoo_list_and_info(capsys):
@@ -78,3 +109,56 @@ def test_train_builds_the_family_variants(tmp_path, model):
     history = json.loads((out / "history.json").read_text())
     key = "gradient_norm" if model == "wgan_gp" else "k"
     assert len(history["epochs"][key]) == 1
+
+
+@pytest.mark.slow
+def test_a_run_killed_in_epoch_2_resumes_to_the_state_of_an_unbroken_run(tmp_path):
+    """SIGKILL at the 3rd of 6 steps of epoch 2 of 3, then --resume: the same
+    weights, batch-norm statistics, optimizer state, latent RNG state, history
+    and epoch count as an unbroken run, bit for bit (CPU steps are
+    deterministic on every backend; the data order is fixed by seed and epoch)."""
+    import keras
+
+    args = ["--dataset", "digits", "--limit", "192", "--epochs", "3", "--batch-size", "32", "--filters", "8",
+            "--latent-dim", "8", "--seed", "1", "--verbose", "0"]
+    unbroken, broken = tmp_path / "unbroken", tmp_path / "broken"
+    assert cli.main(["train", *args, "--out", str(unbroken)]) == 0
+    killed = subprocess.run([sys.executable, KILL_WORKER, "1", "2", *args, "--out", str(broken)],
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    run = json.loads((broken / "run.json").read_text())
+    assert run["epochs_completed"] == 1  # it died in epoch 2
+    assert len(json.loads((broken / "history.json").read_text())["epochs"]["d_loss"]) == 1
+    assert cli.main(["train", "--out", str(broken), "--resume", "--epochs", "3", "--verbose", "0"]) == 0
+
+    a = keras.saving.load_model(unbroken / "model.keras")
+    b = keras.saving.load_model(broken / "model.keras")
+    state = lambda m: [*m.variables, *m.optimizer.variables, m.seed_generator.state]  # noqa: E731
+    assert len(state(a)) == len(state(b))
+    for x, y in zip(state(a), state(b)):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(x.value), keras.ops.convert_to_numpy(y.value),
+                                      err_msg=x.path)
+    assert int(b.optimizer.iterations.numpy()) == 3 * 6
+    history_a, history_b = (json.loads((d / "history.json").read_text()) for d in (unbroken, broken))
+    assert history_b == history_a and len(history_b["epochs"]["d_loss"]) == 3
+    run_a, run_b = (json.loads((d / "run.json").read_text()) for d in (unbroken, broken))
+    assert run_b["epochs_completed"] == run_a["epochs_completed"] == 3
+    assert run_b["final_epoch_logs"] == run_a["final_epoch_logs"]
+    assert sorted(os.listdir(broken / "samples")) == sorted(os.listdir(unbroken / "samples"))
+
+
+@pytest.mark.parametrize("dataset, modes", [("ring", 8), ("grid", 25)])
+def test_train_on_toy_sets_plots_samples_over_the_data_and_records_mode_coverage(tmp_path, dataset, modes):
+    out = tmp_path / dataset
+    assert cli.main(["train", "--model", "gan", "--dataset", dataset, "--limit", "512", "--epochs", "2",
+                     "--batch-size", "128", "--latent-dim", "4", "--verbose", "0", "--out", str(out)]) == 0
+    assert Image.open(out / "samples.png").format == "PNG"
+    assert sorted(os.listdir(out / "samples")) == ["samples_epoch_001.png", "samples_epoch_002.png"]
+    epochs = json.loads((out / "history.json").read_text())["epochs"]
+    assert len(epochs["modes_covered"]) == 2 and all(0 <= m <= modes for m in epochs["modes_covered"])
+    assert all(0.0 <= f <= 1.0 for f in epochs["high_quality_fraction"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["config"]["data_shape"] == [2] and "modes_covered" in run["final_epoch_logs"]
+    # DCGAN needs images: a clear error, and nothing written.
+    assert cli.main(["train", "--dataset", dataset, "--out", str(tmp_path / "dcgan")]) == 2
+    assert not (tmp_path / "dcgan").exists()

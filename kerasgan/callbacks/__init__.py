@@ -5,4 +5,5 @@ from kerasgan.callbacks.loss_history import LossHistory
 from kerasgan.callbacks.model_checkpoint import AtomicModelCheckpoint
 from kerasgan.callbacks.nan_guard import NaNGuard
 from kerasgan.callbacks.sample_grid import SampleGrid
+from kerasgan.callbacks.sample_scatter import SampleScatter
 from kerasgan.callbacks.training_report import TrainingReport

@@ -1,5 +1,8 @@
 """Loss history as JSON and as a PNG plot."""
 
+import json
+import os
+
 import keras
 import numpy as np
 
@@ -17,20 +20,37 @@ class LossHistory(keras.callbacks.Callback):
     Args:
         json_path: where to write the history (after every epoch).
         png_path: optional plot of the per-step losses and epoch means.
+        initial_epoch: for a resumed run, the number of epochs already done:
+            the history in `json_path` is read and kept up to that epoch
+            (steps and epoch means of later, unfinished epochs are dropped),
+            and new epochs are appended to it.
 
     Example: `model.fit(x, callbacks=[LossHistory("history.json", "losses.png")])`.
     """
 
-    def __init__(self, json_path=None, png_path=None):
+    def __init__(self, json_path=None, png_path=None, initial_epoch=0):
         super().__init__()
         self.json_path = json_path
         self.png_path = png_path
         self.steps = {}
         self.epochs = {}
+        self.epoch_steps = []  # training steps in each epoch
         self._previous = {}
+        self._batches = 0
+        if initial_epoch and json_path and os.path.exists(json_path):
+            self._resume(initial_epoch)
+
+    def _resume(self, initial_epoch):
+        with open(self.json_path) as f:
+            saved = json.load(f)
+        self.epochs = {name: values[:initial_epoch] for name, values in saved.get("epochs", {}).items()}
+        self.epoch_steps = list(saved.get("epoch_steps", []))[:initial_epoch]
+        keep = sum(self.epoch_steps) if len(self.epoch_steps) == initial_epoch else None
+        self.steps = {name: values[:keep] for name, values in saved.get("steps", {}).items()}
 
     def on_epoch_begin(self, epoch, logs=None):
         self._previous = {}
+        self._batches = 0
 
     def on_train_batch_end(self, batch, logs=None):
         t = batch + 1
@@ -39,14 +59,16 @@ class LossHistory(keras.callbacks.Callback):
             step_value = t * mean - (t - 1) * self._previous.get(name, 0.0)
             self.steps.setdefault(name, []).append(step_value)
             self._previous[name] = mean
+        self._batches += 1
 
     def on_epoch_end(self, epoch, logs=None):
         for name, value in (logs or {}).items():
             self.epochs.setdefault(name, []).append(float(np.asarray(value)))
+        self.epoch_steps.append(self._batches)
         self.write()
 
     def history(self):
-        return {"steps": self.steps, "epochs": self.epochs}
+        return {"steps": self.steps, "epochs": self.epochs, "epoch_steps": self.epoch_steps}
 
     def write(self):
         if self.json_path:

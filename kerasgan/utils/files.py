@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 
@@ -44,7 +45,18 @@ def save_model_atomic(model, path):
 
 
 def write_json_atomic(obj, path):
+    """Writes `obj` as JSON, atomically; NaN and infinities become null (valid JSON)."""
     with atomic_path(path) as tmp:
         with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2)
+            json.dump(_finite(obj), f, indent=2, allow_nan=False)
             f.write("\n")
+
+
+def _finite(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: _finite(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(value) for value in obj]
+    return obj
