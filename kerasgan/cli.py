@@ -325,7 +325,7 @@ def train(args):
             scatter_plot(model.generate(2500, seed=options["seed"]), x[:2000], final, modes=modes)
         written = [model_path, final, history.json_path, history.png_path, run_path]
     print(f"wrote {', '.join(written)} ({record.get('train_seconds', 0):.0f} s of training, "
-          f"{completed} epochs)")
+          f"{completed} epoch{'' if completed == 1 else 's'} done)")
     if guard.stopped_at is not None:
         if completed > done:
             what = f"the state after epoch {completed} was kept"
