@@ -59,12 +59,17 @@ def _build_parser():
     train.add_argument("--model", default=None, choices=["dcgan", "gan", *sorted(_VARIANTS)],
                        help="the variant (default: dcgan)")
     train.add_argument("--dataset", default=None,
-                       help="a kerasgan.data name: fashion_mnist (default), mnist, cifar10, digits, ring, grid, ...")
+                       help="a kerasgan.data name: fashion_mnist (default), mnist, cifar10, digits, ring, grid, "
+                       "a TensorFlow Datasets name, or folder:PATH (your own PNG/JPEG images)")
     train.add_argument("--data-dir", default=None, help="where local dataset files are")
+    train.add_argument("--image-size", type=_positive_int, default=None,
+                       help="resize (center-cropped) images of a folder:PATH dataset to this square size")
     train.add_argument("--limit", type=_positive_int, default=None, help="train on the first N samples only")
     train.add_argument("--epochs", type=_positive_int, default=1,
                        help="total epochs of the run, earlier ones of a resumed run included (default: 1)")
     train.add_argument("--batch-size", type=_positive_int, default=None, help="default: 64")
+    train.add_argument("--steps-per-epoch", type=_positive_int, default=None,
+                       help="bound an epoch to this many steps (default: the whole dataset)")
     train.add_argument("--latent-dim", type=_positive_int, default=None, help="latent vector size (default: 100)")
     train.add_argument("--filters", type=_positive_int, default=None,
                        help="DCGAN ngf = ndf, the other variants' network width (default: 64)")
@@ -129,7 +134,10 @@ def convert_inception_weights(args):
 # `--resume` restores them: a data option given again overrides the run's, a
 # model option cannot change (the model and its optimizers come from the
 # checkpoint).
-_DATA_OPTIONS = {"dataset": "fashion_mnist", "data_dir": None, "limit": None, "batch_size": 64, "seed": 0}
+_DATA_OPTIONS = {
+    "dataset": "fashion_mnist", "data_dir": None, "image_size": None, "limit": None, "batch_size": 64,
+    "steps_per_epoch": None, "seed": 0,
+}
 _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": 2e-4, "beta1": 0.5, "no_jit": False,
@@ -168,6 +176,10 @@ def _load_training_data(options):
         kwargs = {"n": options["limit"] or 20000, "seed": options["seed"], "return_modes": True}
     if options["data_dir"]:
         kwargs["data_dir"] = options["data_dir"]
+    if options["dataset"].startswith("folder:"):
+        kwargs = {"image_size": options["image_size"]}
+    elif options["image_size"]:
+        raise ValueError("--image-size applies to folder:PATH datasets only.")
     x = data.load(options["dataset"], **kwargs)
     if options["dataset"] in ("ring", "grid"):
         x, modes = x
@@ -257,7 +269,7 @@ def train(args):
     print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{options['dataset']}', "
           f"backend {keras.backend.backend()}", flush=True)
     if args.resume:
-        model = keras.saving.load_model(model_path)
+        model = _load_model_file(model_path)
     else:
         model = _build_model(options, tuple(x.shape[1:]))
         model.compile(
@@ -298,7 +310,9 @@ def train(args):
     history = callbacks.LossHistory(
         os.path.join(args.out, "history.json"), os.path.join(args.out, "losses.png"), initial_epoch=done
     )
-    recorder = _run_record(run_path, record, len(x))
+    per_epoch = len(x) if not options["steps_per_epoch"] else min(
+        len(x), options["steps_per_epoch"] * options["batch_size"])
+    recorder = _run_record(run_path, record, per_epoch)
     # The scatter adds mode coverage to the logs before the history records them;
     # run.json is written after the checkpoint, so it never claims an unsaved epoch.
     fit_callbacks = [guard, plot, history, callbacks.AtomicModelCheckpoint(model_path), recorder]
@@ -306,6 +320,8 @@ def train(args):
         # One fit per epoch, on an order fixed by (seed, epoch): a resumed run
         # sees the data in the same order as an unbroken one.
         order = np.random.default_rng([options["seed"], epoch]).permutation(len(x))
+        if options["steps_per_epoch"]:
+            order = order[: options["steps_per_epoch"] * options["batch_size"]]
         model.fit(x[order], batch_size=options["batch_size"], epochs=epoch + 1, initial_epoch=epoch,
                   shuffle=False, verbose=args.verbose, callbacks=fit_callbacks)
         if guard.stopped_at is not None:
@@ -365,7 +381,7 @@ def _run_record(path, record, samples):
             record.update({
                 "epochs_completed": epoch + 1,
                 "train_seconds": round(self.seconds, 1),
-                "images_per_second": round(samples * self.session_epochs / self.session_seconds, 1),
+                "images_per_second": round(samples * self.session_epochs / max(self.session_seconds, 1e-9), 1),
                 "stopped_on_nonfinite_loss": False,
                 "final_epoch_logs": {k: float(np.asarray(v)) for k, v in (logs or {}).items()},
             })
@@ -381,15 +397,30 @@ def _read_json(path):
         return json.load(f)
 
 
-def _load_any(name):
+def _load_model_file(path):
+    """`keras.saving.load_model(path)`, with a clear error for a file it cannot read."""
+    import zipfile
+
     import keras
 
+    try:
+        return keras.saving.load_model(path)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
+        size = os.path.getsize(path)
+        raise ValueError(
+            f"{path} ({size:,} bytes) exists but is not a readable .keras model: it is "
+            f"truncated or corrupt ({type(error).__name__}: {str(error)[:200]}). Use another "
+            "checkpoint, or train again."
+        ) from error
+
+
+def _load_any(name):
     from kerasgan import zoo
 
-    if os.path.exists(name):
-        return keras.saving.load_model(name)
+    if os.path.isfile(name):
+        return _load_model_file(name)
     if name.endswith((".keras", ".h5")):
-        raise SystemExit(f"No such model file: {name}")
+        raise FileNotFoundError(f"No such model file: {name}")
     return zoo.load(name)
 
 

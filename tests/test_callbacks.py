@@ -58,6 +58,24 @@ def test_sample_grid_and_history_during_fit(tmp_path):
     image = Image.open(grid.paths[0])
     assert image.size == (4 * 30 + 2, 4 * 30 + 2)  # 4×4 tiles of 28 px with 2 px padding
     assert len(history.steps["g_loss"]) == 4 and len(history.epochs["g_loss"]) == 2
+    # An epoch that ended on a non-finite loss gets no grid.
+    grid.on_epoch_end(2, {"d_loss": float("nan"), "g_loss": 1.0})
+    assert len(grid.paths) == 2 and not (tmp_path / "samples" / "samples_epoch_003.png").exists()
+
+
+def test_loss_history_resumes_up_to_the_finished_epochs_and_writes_valid_json(tmp_path):
+    path = tmp_path / "h.json"
+    history = kerasgan.callbacks.LossHistory(path)
+    for epoch, steps in enumerate((3, 2, 4)):  # the third epoch: written, but its checkpoint was not
+        history.on_epoch_begin(epoch)
+        for t in range(steps):
+            history.on_train_batch_end(t, {"d_loss": float(epoch)})
+        history.on_epoch_end(epoch, {"d_loss": float(epoch), "g_loss": float("nan") if epoch == 2 else 1.0})
+    saved = json.loads(path.read_text())  # NaN is written as null: valid JSON
+    assert saved["epochs"]["g_loss"] == [1.0, 1.0, None] and saved["epoch_steps"] == [3, 2, 4]
+    resumed = kerasgan.callbacks.LossHistory(path, initial_epoch=2)
+    assert resumed.epochs == {"d_loss": [0.0, 1.0], "g_loss": [1.0, 1.0]}
+    assert resumed.steps["d_loss"] == [0.0] * 3 + [1.0] * 2 and resumed.epoch_steps == [3, 2]
 
 
 def test_image_grid_layout_and_range():

@@ -162,3 +162,63 @@ def test_train_on_toy_sets_plots_samples_over_the_data_and_records_mode_coverage
     # DCGAN needs images: a clear error, and nothing written.
     assert cli.main(["train", "--dataset", dataset, "--out", str(tmp_path / "dcgan")]) == 2
     assert not (tmp_path / "dcgan").exists()
+
+
+def test_train_on_an_image_folder_with_bounded_epochs(tmp_path):
+    folder = tmp_path / "my_images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (20, 16, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+    out = tmp_path / "run"
+    assert cli.main(["train", "--dataset", f"folder:{folder}", "--image-size", "8", "--epochs", "2",
+                     "--batch-size", "4", "--steps-per-epoch", "2", "--filters", "4", "--latent-dim", "4",
+                     "--verbose", "0", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["samples"] == 12 and run["config"]["image_shape"] == [8, 8, 3]
+    assert json.loads((out / "history.json").read_text())["epoch_steps"] == [2, 2]
+    assert cli.main(["train", "--dataset", "digits", "--image-size", "8", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_unreadable_model_files_and_interrupted_saves(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(out, "--epochs", "1") == 0
+    # A save killed midway leaves a hidden temporary file: the next save of that file removes it.
+    stale = out / ".model.keras.x1y2z3.keras"
+    stale.write_bytes(b"partial")
+    assert _train(out, "--resume", "--epochs", "2") == 0
+    assert not stale.exists() and (out / "model.keras").exists()
+    # A truncated or corrupt .keras file exists, and says it cannot be read.
+    data = (out / "model.keras").read_bytes()
+    broken = tmp_path / "broken.keras"
+    for content in (data[: len(data) // 2], data[:100] + b"\0" * 1000 + data[1100:]):
+        broken.write_bytes(content)
+        capsys.readouterr()
+        assert cli.main(["sample", str(broken), "--out", str(tmp_path / "s.png")]) == 2
+        err = capsys.readouterr().err
+        assert "exists but is not a readable .keras model" in err and "Traceback" not in err
+    assert not (tmp_path / "s.png").exists()
+    assert cli.main(["sample", str(tmp_path / "missing.keras")]) == 2
+    assert "No such model file" in capsys.readouterr().err
+    (out / "model.keras").write_bytes(data[:1000])
+    assert _train(out, "--resume", "--epochs", "3") == 2
+    assert "not a readable .keras model" in capsys.readouterr().err
+    assert json.loads((out / "run.json").read_text())["epochs_completed"] == 2  # nothing else lost
+
+
+def test_tfds_datasets_with_tfds_own_mock_data(tmp_path):
+    """The TFDS path (a TFDS name kerasgan has no loader of its own for, in `kerasgan.data`
+    and `kerasgan train`) on TFDS's mock data: nothing downloads here."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from kerasgan import data
+
+    with tfds.testing.mock_data(num_examples=16, policy=tfds.testing.MockPolicy.USE_CODE):
+        x, y = data.load_tfds_images("mnist", with_labels=True)
+        assert x.shape == (16, 28, 28, 1) and x.dtype == np.float32 and y.shape == (16,)
+        assert -1.0 <= x.min() < 0.0 < x.max() <= 1.0
+        assert data.load("svhn_cropped", limit=8).shape == (8, 32, 32, 3)
+        out = tmp_path / "svhn"
+        assert cli.main(["train", "--dataset", "svhn_cropped", "--limit", "16", "--epochs", "1", "--batch-size",
+                         "8", "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["samples"] == 16 and run["config"]["image_shape"] == [32, 32, 3]

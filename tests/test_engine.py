@@ -231,10 +231,12 @@ def test_empty_list_and_labelled_data_are_clear_errors_and_unit_range_data_warns
         model.fit((images + 1.0) / 2.0, batch_size=4, epochs=1, verbose=0)
 
 
-def test_learning_rates_must_be_positive():
-    for rate in (-1e-3, 0.0, float("nan")):
+def test_negative_learning_rates_are_errors_and_zero_warns():
+    for rate in (-1e-3, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="generator_optimizer has learning rate .*must be a finite number > 0"):
             small_dcgan().compile(generator_optimizer=keras.optimizers.Adam(rate))
+    with pytest.warns(UserWarning, match="generator_optimizer has learning rate 0: that player's weights will not"):
+        small_dcgan().compile(generator_optimizer=keras.optimizers.Adam(0.0))
     schedule = keras.optimizers.schedules.ExponentialDecay(-2e-4, 100, 0.5)
     with pytest.raises(ValueError, match="discriminator_optimizer has learning rate -0.0002"):
         small_dcgan().compile(discriminator_optimizer=keras.optimizers.Adam(schedule))

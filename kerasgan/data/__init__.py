@@ -15,6 +15,7 @@ from kerasgan import data
 x = data.load("fashion_mnist")           # (60000, 28, 28, 1) in [-1, 1]
 x = data.load("digits")                  # (1797, 8, 8, 1), bundled offline
 ring = data.load("ring", n=2500, seed=0)  # (2500, 2)
+faces = data.load("folder:my_faces", image_size=64)  # your own PNG/JPEG files
 ```
 """
 
@@ -45,6 +46,9 @@ from kerasgan.data.toy import grid_of_gaussians
 from kerasgan.data.toy import nearest_mode
 from kerasgan.data.toy import ring_modes
 from kerasgan.data.toy import ring_of_gaussians
+
+# `kerasgan.data.image_folder(path, image_size)`: the users' own images.
+image_folder = load_image_folder
 
 _LOADERS = {
     "fashion_mnist": load_fashion_mnist,
@@ -86,6 +90,9 @@ def load(name, **kwargs):
     x = load("grid", n=2500, seed=0)
     ```
     """
+    if str(name).startswith("folder:"):
+        # A folder of the user's own images: "folder:PATH".
+        return image_folder(str(name)[len("folder:"):], **kwargs)
     key = str(name).strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
     if key in _LOADERS:
@@ -123,6 +130,7 @@ __all__ = [
     "gaussian_1d",
     "grid_modes",
     "grid_of_gaussians",
+    "image_folder",
     "load",
     "load_celeba",
     "load_cifar10",

@@ -273,7 +273,7 @@ class AdversarialModel(keras.Model):
                 self, kwargs.get("jit_compile", "auto")
             )
         for player, optimizer in optimizers.items():
-            optimizers[player] = validation.optimizer_with_positive_learning_rate(
+            optimizers[player] = validation.optimizer_with_valid_learning_rate(
                 optimizer, f"{player}_optimizer"
             )
         super().compile(optimizer=GANOptimizer(optimizers), **kwargs)

@@ -56,18 +56,24 @@ def _images_of(batch):
     return np.asarray(batch)
 
 
-def optimizer_with_positive_learning_rate(optimizer, name):
-    """`optimizer` (an instance, name or config) as an optimizer whose learning
-    rate is a finite number > 0 (a schedule's at step 0); else a ValueError."""
+def optimizer_with_valid_learning_rate(optimizer, name):
+    """`optimizer` (an instance, name or config) as an optimizer; a ValueError
+    when its learning rate (a schedule's at the optimizer's step) is negative
+    or not finite, a warning when it is 0 (that player does not train)."""
     import keras
 
     optimizer = keras.optimizers.get(optimizer)
     # The current rate: a schedule's or a callable's value at the optimizer's step.
     value = float(np.asarray(keras.ops.convert_to_numpy(optimizer.learning_rate)))
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value < 0:
         raise ValueError(
             f"{name} has learning rate {value:g}; a learning rate must be a finite "
             "number > 0 (e.g. 2e-4)."
+        )
+    if value == 0:
+        warnings.warn(
+            f"{name} has learning rate 0: that player's weights will not change.",
+            stacklevel=3,  # the caller of compile
         )
     return optimizer
 

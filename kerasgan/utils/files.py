@@ -1,6 +1,7 @@
 """Atomic file writes: a crash or a NaN never leaves a half-written file."""
 
 import contextlib
+import glob
 import json
 import math
 import os
@@ -10,6 +11,9 @@ import tempfile
 @contextlib.contextmanager
 def atomic_path(path):
     """Yields a temporary path beside `path`; renames it onto `path` on success.
+
+    Temporary files left beside `path` by earlier writes that were killed
+    are removed first.
 
     Example:
 
@@ -24,6 +28,10 @@ def atomic_path(path):
     base = os.path.basename(path)
     # Keep the suffix: Keras chooses the format from it (.keras, .weights.h5).
     suffix = "".join(base.partition(".")[1:]) if "." in base else ""
+    # Temporary files of writes of this path that a kill interrupted.
+    for stale in glob.glob(os.path.join(glob.escape(directory), f".{glob.escape(base)}.*{glob.escape(suffix)}")):
+        if os.path.isfile(stale):
+            os.remove(stale)
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix, dir=directory)
     os.close(fd)
     os.remove(tmp)
