@@ -54,7 +54,7 @@ def _build_parser():
         "(OUT/samples/), history.json, losses.png and run.json after every epoch. "
         "--epochs is the run's total: `--resume` continues OUT's run (its dataset, "
         "--limit, --batch-size and --seed; a data flag given again overrides it and "
-        "says so) until that many epochs are done.",
+        "says so) until its total, or a new --epochs, is done.",
     )
     train.add_argument("--model", default=None, choices=["dcgan", "gan", *sorted(_VARIANTS)],
                        help="the variant (default: dcgan)")
@@ -65,8 +65,9 @@ def _build_parser():
     train.add_argument("--image-size", type=_positive_int, default=None,
                        help="resize (center-cropped) images of a folder:PATH dataset to this square size")
     train.add_argument("--limit", type=_positive_int, default=None, help="train on the first N samples only")
-    train.add_argument("--epochs", type=_positive_int, default=1,
-                       help="total epochs of the run, earlier ones of a resumed run included (default: 1)")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="total epochs of the run, earlier ones of a resumed run included (default: 1, "
+                       "or the resumed run's total)")
     train.add_argument("--batch-size", type=_positive_int, default=None, help="default: 64")
     train.add_argument("--steps-per-epoch", type=_positive_int, default=None,
                        help="bound an epoch to this many steps (default: the whole dataset)")
@@ -155,6 +156,11 @@ def _resolve_options(args, recorded, model_path):
     options = {**_DATA_OPTIONS, **_MODEL_OPTIONS, **(recorded or {})}
     notes = []
     for name, value in given.items():
+        if recorded is not None and name in _MODEL_OPTIONS and name not in recorded:
+            raise ValueError(
+                f"{_flag(name)} cannot be checked against the run on --resume (its run.json does not "
+                f"record it): the model and its optimizers come from {model_path}. Leave the flag out."
+            )
         if recorded is not None and value != options[name]:
             if name in _MODEL_OPTIONS:
                 raise ValueError(
@@ -172,16 +178,21 @@ def _load_training_data(options):
 
     kwargs = {}
     modes = None
-    if options["dataset"] in ("ring", "grid"):
+    if not options["dataset"].startswith("folder:"):
+        options["dataset"] = options["dataset"].strip().lower().replace("-", "_")
+    toy = options["dataset"] in ("ring", "grid")
+    if toy:
         kwargs = {"n": options["limit"] or 20000, "seed": options["seed"], "return_modes": True}
     if options["data_dir"]:
         kwargs["data_dir"] = options["data_dir"]
     if options["dataset"].startswith("folder:"):
-        kwargs = {"image_size": options["image_size"]}
+        kwargs = {"image_size": options["image_size"], "limit": options["limit"]}
     elif options["image_size"]:
         raise ValueError("--image-size applies to folder:PATH datasets only.")
+    if toy and options["data_dir"]:
+        raise ValueError(f"--data-dir does not apply to '{options['dataset']}' (made, not read).")
     x = data.load(options["dataset"], **kwargs)
-    if options["dataset"] in ("ring", "grid"):
+    if toy:
         x, modes = x
     elif isinstance(x, tuple):
         x = x[0]
@@ -257,8 +268,13 @@ def train(args):
                 "finished epoch); train without --resume to start one."
             )
         run = _read_json(run_path)
-        recorded = run.get("options") or {"dataset": run.get("dataset", _DATA_OPTIONS["dataset"])}
+        recorded = run.get("options")
+        if recorded is None:  # written before run.json recorded the options
+            recorded = {"dataset": run.get("dataset", _DATA_OPTIONS["dataset"])}
+            print(f"kerasgan train: {run_path} does not record the run's --limit, --batch-size and --seed; "
+                  "using the flags given now, or the defaults", file=sys.stderr)
         done = int(run.get("epochs_completed", 0))
+    epochs = args.epochs or int(run.get("epochs") or 1)
     options, notes = _resolve_options(args, recorded, model_path)
     for note in notes:
         print(f"kerasgan train: {note}", file=sys.stderr)
@@ -279,8 +295,8 @@ def train(args):
             label_smoothing=options["label_smoothing"],
             jit_compile=False if options["no_jit"] else "auto",
         )
-    if done >= args.epochs:
-        print(f"kerasgan train: {args.out} has {done} finished epochs; --epochs {args.epochs} is the "
+    if done >= epochs:
+        print(f"kerasgan train: {args.out} has {done} finished epochs; --epochs {epochs} is the "
               "run's total, so there is nothing to train (give a larger --epochs).")
         return 0
     os.makedirs(args.out, exist_ok=True)
@@ -290,7 +306,7 @@ def train(args):
         "command": run.get("command") or "kerasgan " + shlex.join(args.argv),
         "commands": [*run.get("commands", []), "kerasgan " + shlex.join(args.argv)],
         "options": options,
-        "epochs": args.epochs,
+        "epochs": epochs,
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
@@ -312,11 +328,12 @@ def train(args):
     )
     per_epoch = len(x) if not options["steps_per_epoch"] else min(
         len(x), options["steps_per_epoch"] * options["batch_size"])
-    recorder = _run_record(run_path, record, per_epoch)
+    checkpoint = callbacks.AtomicModelCheckpoint(model_path)
+    recorder = _run_record(run_path, record, per_epoch, checkpoint)
     # The scatter adds mode coverage to the logs before the history records them;
-    # run.json is written after the checkpoint, so it never claims an unsaved epoch.
-    fit_callbacks = [guard, plot, history, callbacks.AtomicModelCheckpoint(model_path), recorder]
-    for epoch in range(done, args.epochs):
+    # run.json is written after the checkpoint, and only for an epoch it saved.
+    fit_callbacks = [guard, plot, history, checkpoint, recorder, _run_progress_bar(epochs)]
+    for epoch in range(done, epochs):
         # One fit per epoch, on an order fixed by (seed, epoch): a resumed run
         # sees the data in the same order as an unbroken one.
         order = np.random.default_rng([options["seed"], epoch]).permutation(len(x))
@@ -354,12 +371,23 @@ def train(args):
     return 0
 
 
-def _run_record(path, record, samples):
-    """A callback that writes run.json (atomically) after every finished, checkpointed epoch."""
+def _run_progress_bar(total):
+    """Keras's progress bar, with the run's total in "Epoch e/total" (each fit trains one epoch)."""
+    import keras
+
+    class RunProgressBar(keras.callbacks.ProgbarLogger):
+        def set_params(self, params):
+            super().set_params(params)
+            self.epochs = total
+
+    return RunProgressBar()
+
+
+def _run_record(path, record, samples, checkpoint):
+    """A callback that writes run.json (atomically) after every epoch that `checkpoint` saved."""
     import keras
     import numpy as np
 
-    from kerasgan.engine.validation import is_finite_number
     from kerasgan.utils import write_json_atomic
 
     class RunRecord(keras.callbacks.Callback):
@@ -374,8 +402,8 @@ def _run_record(path, record, samples):
         def on_epoch_end(self, epoch, logs=None):
             elapsed = time.time() - self.started
             self.seconds += elapsed
-            if not all(is_finite_number(v) for v in (logs or {}).values()):
-                return  # not checkpointed either
+            if checkpoint.last_saved_epoch != epoch:
+                return  # a non-finite epoch: not checkpointed, not counted
             self.session_seconds += elapsed
             self.session_epochs += 1
             record.update({
@@ -393,8 +421,11 @@ def _run_record(path, record, samples):
 def _read_json(path):
     if not os.path.exists(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); restore or delete it.") from error
 
 
 def _load_model_file(path):
@@ -403,15 +434,21 @@ def _load_model_file(path):
 
     import keras
 
-    try:
-        return keras.saving.load_model(path)
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
-        size = os.path.getsize(path)
-        raise ValueError(
-            f"{path} ({size:,} bytes) exists but is not a readable .keras model: it is "
-            f"truncated or corrupt ({type(error).__name__}: {str(error)[:200]}). Use another "
-            "checkpoint, or train again."
-        ) from error
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):
+        error = "not a zip archive"
+    else:
+        try:
+            return keras.saving.load_model(path)
+        except zipfile.BadZipFile as bad:
+            error = bad
+        except (OSError, KeyError, EOFError) as bad:
+            if zipfile.is_zipfile(path):
+                raise ValueError(f"{path}: Keras could not load it: {bad}") from bad
+            error = bad
+    raise ValueError(
+        f"{path} ({os.path.getsize(path):,} bytes) exists but is not a readable .keras model: it "
+        f"is truncated or corrupt ({str(error)[:200]}). Use another checkpoint, or train again."
+    )
 
 
 def _load_any(name):

@@ -13,6 +13,14 @@
 # Time budget: README.md, "Test-suite budget".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+for arg in "$@"; do
+  case "$arg" in
+    -m|-m*|--markexpr*)
+      echo "scripts/test.sh selects tests with -m itself (once, xla); narrow with -k," \
+           "KERASGAN_TEST_BACKENDS, or run pytest directly (docs/testing.md)" >&2
+      exit 2 ;;
+  esac
+done
 . scripts/setup.sh || exit 1
 set +e  # setup.sh sets -e; a failing backend must not stop the others
 # pytest-xdist workers for TensorFlow, JAX and the once tests: one per CPU,

@@ -12,6 +12,7 @@ import pytest
 import keras
 
 from conftest import load_script
+from conftest import subprocess_env
 from kerasgan.layers import SubPixelConv2DTranspose
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
@@ -91,7 +92,7 @@ def test_flop_counts_match_the_keras_layers(image):
                     reason="gpu.sh --cpus needs taskset and lscpu (util-linux)")
 def test_quick_run_of_every_backend_against_the_reference(tmp_path):
     """Through `gpu.sh --cpus 1`: the CPU run pinned to one core (GPU hidden)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHON=sys.executable)
+    env = subprocess_env(TF_CPP_MIN_LOG_LEVEL="3", PYTHON=sys.executable)
     proc = subprocess.run(
         ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--cpus", "1", str(tmp_path),
          "--models", "dcgan28", "--configs", ",".join(BACKENDS), "--quick"],
@@ -165,7 +166,7 @@ def test_lockstep_run_of_every_backend_against_the_reference(tmp_path):
     proc = subprocess.run(
         [sys.executable, SCRIPT, "--models", "dcgan28", "--configs", ",".join(BACKENDS), "--lockstep",
          "--quick", "--profile", "--json", str(out)],
-        cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=subprocess_env(TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (block,) = json.loads(out.read_text())["models"]

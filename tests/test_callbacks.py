@@ -33,6 +33,11 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["ckpt.keras"]  # no temporary file left behind
     checkpoint.on_epoch_end(2, {"d_loss": float("nan")})  # not saved, no error
     assert path.read_bytes() == good
+    # Finite logs, but the epoch's last update left a NaN weight: not saved either.
+    kernel = model.generator.trainable_variables[0]
+    kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+    checkpoint.on_epoch_end(3, {"d_loss": 1.0})
+    assert path.read_bytes() == good and checkpoint.last_saved_epoch == 0
 
 
 def test_loss_history_recovers_per_step_values(tmp_path):

@@ -57,6 +57,12 @@ def test_train_writes_weights_samples_and_history_then_resumes(tmp_path, capsys)
     assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "4", "--lr", "0.1"]) == 2
     assert "--lr 0.1 cannot change on --resume" in capsys.readouterr().err
     assert json.loads((out / "run.json").read_text())["epochs_completed"] == 3
+    # A run.json of an older kerasgan, without the options: model flags cannot be checked.
+    run = json.loads((out / "run.json").read_text())
+    del run["options"]
+    (out / "run.json").write_text(json.dumps(run))
+    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "4", "--filters", "8"]) == 2
+    assert "--filters cannot be checked against the run" in capsys.readouterr().err
 
     assert cli.main(["sample", str(out / "model.keras"), "--num", "5", "--out", str(tmp_path / "s.npy")]) == 0
     samples = np.load(tmp_path / "s.npy")
@@ -129,7 +135,8 @@ def test_a_run_killed_in_epoch_2_resumes_to_the_state_of_an_unbroken_run(tmp_pat
     run = json.loads((broken / "run.json").read_text())
     assert run["epochs_completed"] == 1  # it died in epoch 2
     assert len(json.loads((broken / "history.json").read_text())["epochs"]["d_loss"]) == 1
-    assert cli.main(["train", "--out", str(broken), "--resume", "--epochs", "3", "--verbose", "0"]) == 0
+    # --resume alone continues to the run's total (--epochs 3).
+    assert cli.main(["train", "--out", str(broken), "--resume", "--verbose", "0"]) == 0
 
     a = keras.saving.load_model(unbroken / "model.keras")
     b = keras.saving.load_model(broken / "model.keras")

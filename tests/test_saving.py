@@ -11,6 +11,7 @@ import pytest
 import kerasgan
 import cross_backend_worker
 from conftest import random_images
+from conftest import subprocess_env
 from conftest import small_dcgan
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -95,7 +96,7 @@ def test_weights_saved_under_each_backend_give_the_same_outputs_under_the_other_
     def worker(backend, *actions):
         result = subprocess.run(
             [sys.executable, WORKER, str(tmp_path), *actions],
-            env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True, timeout=600,
+            env=subprocess_env(backend), capture_output=True, text=True, timeout=600,
         )
         assert result.returncode == 0, result.stderr[-3000:]
 

@@ -5,8 +5,8 @@ train step (conftest.py: TensorFlow without XLA, JAX's XLA with its cheapest
 CPU options). These tests, marked `xla`, run with every backend's
 defaults (on JAX only with KERASGAN_TEST_XLA=default; scripts/test.sh runs
 them in an invocation of their own): `compile()` with `jit_compile="auto"` resolves to
-XLA, fully optimized, and a few iterations end at the weights, batch-norm
-statistics and optimizer state of the same iterations run without XLA.
+XLA, fully optimized, and an iteration ends at the weights, batch-norm
+statistics and optimizer state of the same iteration run without XLA.
 
 The random draws (latent vectors, the penalty's interpolation weights) are
 replaced by fixed values for the comparison: TensorFlow's stateless random

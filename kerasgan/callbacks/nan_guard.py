@@ -58,7 +58,10 @@ class NaNGuard(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.stopped_at is None and all(is_finite_number(v) for v in (logs or {}).values()):
-            self._take_snapshot(epoch)
+            from kerasgan.callbacks.model_checkpoint import finite_state
+
+            if finite_state(self.model):  # the last step's update can be non-finite
+                self._take_snapshot(epoch)
 
     def on_train_end(self, logs=None):
         if self.stopped_at is None:

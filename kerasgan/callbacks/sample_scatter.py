@@ -5,6 +5,8 @@ import os
 import keras
 import numpy as np
 
+from kerasgan.engine.validation import is_finite_number
+
 
 class SampleScatter(keras.callbacks.Callback):
     """Plots 2-D samples over the training data after every epoch; adds mode coverage to the logs.
@@ -40,6 +42,8 @@ class SampleScatter(keras.callbacks.Callback):
         self.seed = seed
 
     def on_epoch_end(self, epoch, logs=None):
+        if not all(is_finite_number(v) for v in (logs or {}).values()):
+            return  # an epoch that ended on a non-finite loss: nothing worth plotting
         samples = self.model.generate(self.num_samples, seed=self.seed)
         if self.modes is not None and logs is not None:
             from kerasgan.metrics import mode_coverage

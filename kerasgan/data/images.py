@@ -189,7 +189,7 @@ def load_image_files(files, image_size=None, channels=3, crop_size=None):
     if len(shapes) > 1:
         raise ValueError(
             f"Images have different sizes {sorted(shapes)[:3]}...; pass "
-            "image_size=... to resize them to one size."
+            "image_size=... (kerasgan train: --image-size) to resize them to one size."
         )
     stacked = np.stack(arrays) if arrays else np.zeros((0, 0, 0, channels), np.uint8)
     return to_unit_range(stacked)

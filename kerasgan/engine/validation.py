@@ -70,7 +70,8 @@ def optimizer_with_valid_learning_rate(optimizer, name):
             f"{name} has learning rate {value:g}; a learning rate must be a finite "
             "number > 0 (e.g. 2e-4)."
         )
-    if value == 0:
+    constant = not callable(getattr(optimizer, "_learning_rate", None))  # not a schedule
+    if value == 0 and constant:
         warnings.warn(
             f"{name} has learning rate 0: that player's weights will not change.",
             stacklevel=3,  # the caller of compile

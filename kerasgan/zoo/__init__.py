@@ -28,6 +28,7 @@ import os
 import shutil
 
 ZOO_DIR_ENV = "KERASGAN_ZOO_DIR"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class WeightsIntegrityError(RuntimeError):
@@ -38,7 +39,7 @@ def zoo_dir():
     """The zoo directory: $KERASGAN_ZOO_DIR, else kerasgan's own (this package's folder)."""
     if os.environ.get(ZOO_DIR_ENV):
         return os.environ[ZOO_DIR_ENV]
-    return os.path.dirname(os.path.abspath(__file__))
+    return _PACKAGE_DIR
 
 
 def _registry_path(directory=None):
@@ -103,7 +104,7 @@ def weights_path(name, directory=None, force_download=False):
         path = os.path.join(directory or zoo_dir(), location)
         url = info.get("url")
         if os.path.exists(path) and not (force_download and url):
-            _check_hash(name, path, info["sha256"])
+            _check_hash(name, path, info["sha256"], own_zoo=directory is None and not os.environ.get(ZOO_DIR_ENV))
             return path
         if not url:
             raise FileNotFoundError(
@@ -167,13 +168,18 @@ def _remove(path):
         os.remove(path)
 
 
-def _check_hash(name, path, expected):
+def _check_hash(name, path, expected, own_zoo):
     actual = sha256(path)
     if actual != expected:
+        advice = (
+            "reinstall kerasgan, or restore the file from the repository"
+            if own_zoo
+            else "restore the file in that zoo directory, or update its registry.json"
+        )
         raise WeightsIntegrityError(
             f"The weights file of zoo model '{name}' ({path}) has SHA-256 {actual}, "
             f"but the published weights have {expected}. The file is corrupt or not the "
-            "published one: reinstall kerasgan, or restore the file from the repository."
+            f"published one: {advice}."
         )
 
 
@@ -227,6 +233,13 @@ def publish(run_dir, name, summary, zoo_dir=None):
     from kerasgan.utils.files import write_json_atomic
 
     directory = zoo_dir or globals()["zoo_dir"]()
+    checkout = os.path.exists(os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "pyproject.toml"))
+    if zoo_dir is None and not os.environ.get(ZOO_DIR_ENV) and not checkout:
+        raise ValueError(
+            f"kerasgan's own zoo is part of the installed package ({directory}): publish into "
+            f"a zoo directory of your own with zoo_dir= (kerasgan zoo publish --zoo-dir DIR) or "
+            f"{ZOO_DIR_ENV}, or from a checkout of the repository."
+        )
     with open(os.path.join(run_dir, "run.json")) as f:
         run = json.load(f)
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
@@ -281,7 +294,7 @@ images = model.generate(64, seed=0)  # (64, ...) in [-1, 1]
 |---|---|
 | model | `kerasgan.models.{class_name}` |
 | data | {run.get('dataset')} ({run.get('samples')} training samples) |
-| command | `{run.get('command')}` |
+| command | `{'` then `'.join(run.get('commands') or [run.get('command')])}` |
 | backend | {run.get('backend')} (Keras {run.get('keras')}) |
 | machine | {run.get('machine')} |
 | training time | {run.get('train_seconds')} s for {run.get('epochs_completed')} epochs ({run.get('images_per_second')} images/s) |
