@@ -229,3 +229,30 @@ def test_tfds_datasets_with_tfds_own_mock_data(tmp_path):
                          "8", "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out)]) == 0
     run = json.loads((out / "run.json").read_text())
     assert run["samples"] == 16 and run["config"]["image_shape"] == [32, 32, 3]
+
+
+def test_a_run_with_no_finite_epoch_writes_no_model_and_only_valid_json(tmp_path, monkeypatch, capsys):
+    from kerasgan.engine.adversarial_model import AdversarialModel
+
+    finite_loss = AdversarialModel.discriminator_loss
+
+    def nan_loss(self, *args, **kwargs):  # NaN losses and gradients from the first step on
+        loss, logs = finite_loss(self, *args, **kwargs)
+        return loss * float("nan"), logs
+
+    monkeypatch.setattr(AdversarialModel, "discriminator_loss", nan_loss)
+    out = tmp_path / "run"
+    with pytest.warns(RuntimeWarning, match="Non-finite loss"):
+        assert _train(out, "--epochs", "1") == 3
+    captured = capsys.readouterr()
+    assert "no epoch finished with finite losses, so no model or samples were written" in captured.err
+    assert "model.keras" not in captured.out and "samples.png" not in captured.out
+    assert not (out / "model.keras").exists() and not (out / "samples.png").exists()
+    assert not (out / "samples").exists() or not os.listdir(out / "samples")
+
+    def strict(text):  # bare NaN is not JSON
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+
+    run = strict((out / "run.json").read_text())
+    assert run["epochs_completed"] == 0 and run["stopped_on_nonfinite_loss"] is True
+    assert not (out / "history.json").exists() or strict((out / "history.json").read_text())
