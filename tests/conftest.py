@@ -50,6 +50,7 @@ def subprocess_env(backend=None, **extra):
             env["XLA_FLAGS"] = ORIGINAL_XLA_FLAGS
     return env
 
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
