@@ -176,22 +176,21 @@ def _resolve_options(args, recorded, model_path):
 def _load_training_data(options):
     from kerasgan import data
 
-    kwargs = {}
-    modes = None
-    if not options["dataset"].startswith("folder:"):
+    folder = options["dataset"].startswith("folder:")
+    if not folder:
         options["dataset"] = options["dataset"].strip().lower().replace("-", "_")
     toy = options["dataset"] in ("ring", "grid")
-    if toy:
-        kwargs = {"n": options["limit"] or 20000, "seed": options["seed"], "return_modes": True}
-    if options["data_dir"]:
-        kwargs["data_dir"] = options["data_dir"]
-    if options["dataset"].startswith("folder:"):
-        kwargs = {"image_size": options["image_size"], "limit": options["limit"]}
-    elif options["image_size"]:
+    if options["image_size"] and not folder:
         raise ValueError("--image-size applies to folder:PATH datasets only.")
     if toy and options["data_dir"]:
         raise ValueError(f"--data-dir does not apply to '{options['dataset']}' (made, not read).")
-    x = data.load(options["dataset"], **kwargs)
+    if toy:
+        kwargs = {"n": options["limit"] or 20000, "seed": options["seed"], "return_modes": True}
+    elif folder:
+        kwargs = {"image_size": options["image_size"], "limit": options["limit"]}
+    else:
+        kwargs = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
+    x, modes = data.load(options["dataset"], **kwargs), None
     if toy:
         x, modes = x
     elif isinstance(x, tuple):

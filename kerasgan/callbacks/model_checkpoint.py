@@ -1,9 +1,10 @@
 """Checkpoints that are written atomically and never with non-finite state."""
 
 import keras
-import numpy as np
 
-from kerasgan.engine.validation import is_finite_number
+from kerasgan.callbacks.nan_guard import all_finite
+from kerasgan.callbacks.nan_guard import state_variables
+from kerasgan.engine.validation import finite_logs
 from kerasgan.utils.files import save_model_atomic
 
 
@@ -31,23 +32,13 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        if not all(is_finite_number(v) for v in (logs or {}).values()):
+        if not finite_logs(logs):
             return
-        if not finite_state(self.model):  # the last step's update can be non-finite
+        values = [keras.ops.convert_to_numpy(v.value) for v in state_variables(self.model)]
+        if not all_finite(values):  # the epoch's last update can be non-finite
             return
         path = self.filepath.format(epoch=epoch + 1)
         save_model_atomic(self.model, path)
         self.last_saved = path
         self.last_saved_epoch = epoch
 
-
-def finite_state(model):
-    """Whether every floating-point variable of `model` and its optimizer is finite."""
-    variables = list(model.variables)
-    if getattr(model, "optimizer", None) is not None:
-        variables += list(model.optimizer.variables)
-    for variable in variables:
-        value = np.asarray(keras.ops.convert_to_numpy(variable.value))
-        if value.dtype.kind == "f" and not np.isfinite(value).all():
-            return False
-    return True

@@ -5,7 +5,7 @@ import warnings
 import keras
 import numpy as np
 
-from kerasgan.engine.validation import is_finite_number
+from kerasgan.engine.validation import finite_logs
 
 
 class NaNGuard(keras.callbacks.Callback):
@@ -31,42 +31,34 @@ class NaNGuard(keras.callbacks.Callback):
         self._snapshot = None
         self._snapshot_epoch = -1
 
-    def _state_variables(self):
-        variables = list(self.model.variables)
-        if getattr(self.model, "optimizer", None) is not None:
-            variables += list(self.model.optimizer.variables)
-        return variables
-
-    def _take_snapshot(self, epoch):
-        self._snapshot = [np.array(v.numpy(), copy=True) for v in self._state_variables()]
-        self._snapshot_epoch = epoch
+    def _take_snapshot(self, epoch, only_if_finite=True):
+        """Copies the state; keeps the copy unless it must be finite and is not."""
+        values = [np.array(v.numpy(), copy=True) for v in state_variables(self.model)]
+        if only_if_finite and not all_finite(values):  # an epoch's last update can be non-finite
+            return
+        self._snapshot, self._snapshot_epoch = values, epoch
 
     def on_train_begin(self, logs=None):
         self.stopped_at = None
         self.restored_epoch = None
-        self._take_snapshot(-1)
+        self._take_snapshot(-1, only_if_finite=False)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.stopped_at is None and not all(
-            is_finite_number(v) for v in (logs or {}).values()
-        ):
+        if self.stopped_at is None and not finite_logs(logs):
             self.stopped_at = (self._epoch, batch)
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.stopped_at is None and all(is_finite_number(v) for v in (logs or {}).values()):
-            from kerasgan.callbacks.model_checkpoint import finite_state
-
-            if finite_state(self.model):  # the last step's update can be non-finite
-                self._take_snapshot(epoch)
+        if self.stopped_at is None and finite_logs(logs):
+            self._take_snapshot(epoch)
 
     def on_train_end(self, logs=None):
         if self.stopped_at is None:
             return
-        for variable, value in zip(self._state_variables(), self._snapshot):
+        for variable, value in zip(state_variables(self.model), self._snapshot):
             variable.assign(value)
         self.restored_epoch = self._snapshot_epoch
         when = (
@@ -81,3 +73,16 @@ class NaNGuard(keras.callbacks.Callback):
             RuntimeWarning,
             stacklevel=2,
         )
+
+
+def state_variables(model):
+    """The model's variables and its optimizer's: what a training step changes."""
+    variables = list(model.variables)
+    if getattr(model, "optimizer", None) is not None:
+        variables += list(model.optimizer.variables)
+    return variables
+
+
+def all_finite(values):
+    """Whether every floating-point array of `values` is finite."""
+    return all(np.isfinite(v).all() for v in values if np.asarray(v).dtype.kind == "f")

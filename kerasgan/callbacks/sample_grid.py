@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from kerasgan.engine.validation import is_finite_number
+from kerasgan.engine.validation import finite_logs
 
 from kerasgan.utils.images import save_image_grid
 
@@ -34,7 +34,7 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        if not all(is_finite_number(v) for v in (logs or {}).values()):
+        if not finite_logs(logs):
             return  # an epoch that ended on a non-finite loss: its weights are not worth a grid
         images = self.model.generate(self.num_samples, seed=self.seed)
         path = os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png")

@@ -5,7 +5,7 @@ import os
 import keras
 import numpy as np
 
-from kerasgan.engine.validation import is_finite_number
+from kerasgan.engine.validation import finite_logs
 
 
 class SampleScatter(keras.callbacks.Callback):
@@ -42,7 +42,7 @@ class SampleScatter(keras.callbacks.Callback):
         self.seed = seed
 
     def on_epoch_end(self, epoch, logs=None):
-        if not all(is_finite_number(v) for v in (logs or {}).values()):
+        if not finite_logs(logs):
             return  # an epoch that ended on a non-finite loss: nothing worth plotting
         samples = self.model.generate(self.num_samples, seed=self.seed)
         if self.modes is not None and logs is not None:

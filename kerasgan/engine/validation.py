@@ -136,6 +136,11 @@ def is_finite_number(value):
         return True
 
 
+def finite_logs(logs):
+    """Whether every value of a callback's `logs` is a finite number (None: yes)."""
+    return all(is_finite_number(v) for v in (logs or {}).values())
+
+
 def non_negative(value, name):
     """`None` for None/0, else a float ≥ 0 (a clear error for negatives)."""
     if value is None:
