@@ -560,12 +560,12 @@ def run_kerasgan(spec, model, config):
         extra["xla_compiler_options"] = jax_steps.compiler_options()
     if config["backend"] in BATCH_NORMALIZATION_KEYS:
         batch_normalization = importlib.import_module(
-            f"kerasgan.engine.backend.{config['backend']}_batch_normalization")
+            f"kerasgan.fast_ops.{config['backend']}_batch_normalization")
         if config.get("keras_batch_normalization"):
             batch_normalization.ENABLED = False  # read when each step starts (is traced)
         extra[BATCH_NORMALIZATION_KEYS[config["backend"]]] = batch_normalization.enabled()
     # Every backend's step has faster forms of Keras's conv ops.
-    convolutions = importlib.import_module(f"kerasgan.engine.backend.{config['backend']}_convolutions")
+    convolutions = importlib.import_module(f"kerasgan.fast_ops.{config['backend']}_convolutions")
     if config.get("keras_convolutions"):
         convolutions.ENABLED = False  # read when each step starts (is traced)
     extra["fast_convolutions"] = convolutions.enabled()  # on this device

@@ -7,6 +7,7 @@ from kerasgan import constraints
 from kerasgan import data
 from kerasgan import engine
 from kerasgan import extractors
+from kerasgan import fast_ops
 from kerasgan import layers
 from kerasgan import losses
 from kerasgan import metrics

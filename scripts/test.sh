@@ -10,6 +10,10 @@
 # (KERASGAN_TEST_XLA=default). Last, the `once` tests (benchmark, docs and
 # learning plumbing, cross-backend files) on KERASGAN_TEST_ONCE_BACKEND
 # (default: torch when it is among the backends, else the first one).
+# One backend's suite (KERASGAN_TEST_FAST_OPS_OFF, default torch, the one
+# with the most) runs with kerasgan.fast_ops switched off (KERASGAN_FAST_OPS=0),
+# so the engine is tested without them; the tests marked `fast_ops` still
+# check them there.
 # Time budget: README.md, "Test-suite budget".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +36,7 @@ workers="${KERASGAN_TEST_WORKERS:-$(nproc)}"
 [ "$workers" -le 4 ] || workers=4
 [ "$workers" -ge 2 ] || workers=0
 backends=(${KERASGAN_TEST_BACKENDS:-tensorflow jax torch})
+fast_ops_off="${KERASGAN_TEST_FAST_OPS_OFF-torch}"
 once_backend="${KERASGAN_TEST_ONCE_BACKEND:-}"
 if [ -z "$once_backend" ]; then
   once_backend="${backends[0]}"
@@ -64,6 +69,8 @@ for backend in "${backends[@]}"; do
   if [ "$backend" = jax ]; then
     run "$backend" "$backend" "$n" no tests -m "not once and not xla" "$@"
     KERASGAN_TEST_XLA=default run "$backend xla" "$backend" 0 yes tests -m xla "$@"
+  elif [ "$backend" = "$fast_ops_off" ]; then
+    KERASGAN_FAST_OPS=0 run "$backend (fast_ops off)" "$backend" "$n" no tests -m "not once" "$@"
   else
     run "$backend" "$backend" "$n" no tests -m "not once" "$@"
   fi

@@ -66,6 +66,14 @@ def _seed():
 
 
 @pytest.fixture(autouse=True)
+def _fast_ops_on_for_their_own_tests(request, monkeypatch):
+    """Tests marked `fast_ops` check the fast paths: on even in a suite run with
+    KERASGAN_FAST_OPS=0 (scripts/test.sh runs torch's suite so)."""
+    if request.node.get_closest_marker("fast_ops"):
+        monkeypatch.setenv("KERASGAN_FAST_OPS", "1")
+
+
+@pytest.fixture(autouse=True)
 def _compile_mode(request, monkeypatch):
     """TensorFlow compiles kerasgan models without XLA, except in the default mode
     and for tests marked `xla`, which JAX runs in the default mode only."""

@@ -1,6 +1,6 @@
 """kerasgan's faster batch norms: dot-product sums (JAX steps) and torch's fused kernels (torch steps).
 
-`kerasgan.engine.backend.batch_normalization` writes batch norm's moments and
+`kerasgan.fast_ops.batch_normalization` writes batch norm's moments and
 normalization with every sum over the rows as a product with a vector of
 ones (in `keras.ops`); `jax_batch_normalization` puts it in place of Keras's
 JAX `moments` / `batch_normalization` inside kerasgan's steps, with a custom
@@ -23,7 +23,9 @@ import kerasgan
 from conftest import CallCounter
 from conftest import assert_fast_path_steps_the_same
 from kerasgan.engine import backend as backend_steps
-from kerasgan.engine.backend import batch_normalization as dot_sums
+from kerasgan.fast_ops import batch_normalization as dot_sums
+
+pytestmark = pytest.mark.fast_ops
 
 BACKEND = keras.backend.backend()
 input_gradient = backend_steps.input_gradient
@@ -108,7 +110,7 @@ def test_which_tensors_are_channels_last_float32_matrices():
 @jax_only
 @pytest.mark.parametrize("shape", SHAPES)
 def test_jax_custom_vjp_matches_keras(shape):
-    from kerasgan.engine.backend import jax_batch_normalization as fast
+    from kerasgan.fast_ops import jax_batch_normalization as fast
 
     x, gamma, beta = _case(shape)
     with fast.fast_batch_normalization():  # Keras's ops now reach the dot-sum form
@@ -121,7 +123,7 @@ def test_jax_custom_vjp_matches_keras(shape):
 def test_jax_gradient_sums_with_dots_only():
     import jax
 
-    from kerasgan.engine.backend import jax_batch_normalization as fast
+    from kerasgan.fast_ops import jax_batch_normalization as fast
 
     x, gamma, beta = _case((8, 4, 4, 6))
 
@@ -139,7 +141,7 @@ def test_jax_gradient_sums_with_dots_only():
 
 @jax_only
 def test_which_calls_take_the_dot_sums(monkeypatch):
-    from kerasgan.engine.backend import jax_batch_normalization as fast
+    from kerasgan.fast_ops import jax_batch_normalization as fast
 
     spies = {name: CallCounter(getattr(fast, name))
              for name in ("_keras_moments", "_keras_batch_normalization")}
@@ -156,13 +158,15 @@ def test_which_calls_take_the_dot_sums(monkeypatch):
         ops.batch_normalization(np.ones((2, 4, 3, 3), "float32"), v, v, 1)
         ops.moments(ops.cast(x, "bfloat16"), (0, 1, 2))
         assert [s.calls for s in spies.values()] == [2, 1]
-    ops.moments(x, (0, 1, 2))  # outside the context
-    assert spies["_keras_moments"].calls == 3
+    ops.moments(x, (0, 1, 2))  # outside the context: Keras's own, not through kerasgan's
+    assert spies["_keras_moments"].calls == 2
     monkeypatch.setattr(fast, "ENABLED", False)
     assert not fast.enabled()
     with fast.fast_batch_normalization():
         ops.moments(x, (0, 1, 2))
-    assert spies["_keras_moments"].calls == 4
+    assert spies["_keras_moments"].calls == 2
+    for name, replacement in fast._overrides.replacements.items():
+        assert getattr(fast._overrides.module, name) is not replacement, name
 
 
 def _model_and_batch():
@@ -183,7 +187,7 @@ FIT_FAST_PATHS = {
 @pytest.mark.skipif(BACKEND not in FIT_FAST_PATHS, reason="kerasgan's JAX and torch steps' batch norm")
 def test_train_step_takes_the_fast_batch_norm_and_ends_at_the_same_state(monkeypatch):
     name, spied = FIT_FAST_PATHS[BACKEND]
-    fast = importlib.import_module(f"kerasgan.engine.backend.{name}")
+    fast = importlib.import_module(f"kerasgan.fast_ops.{name}")
     variables, start, fast_state = assert_fast_path_steps_the_same(
         monkeypatch, (fast, spied), (fast, "ENABLED"), _model_and_batch)
     # Batch norm's moving statistics moved too, and were compared.
@@ -194,7 +198,7 @@ def test_train_step_takes_the_fast_batch_norm_and_ends_at_the_same_state(monkeyp
 @torch_only
 @pytest.mark.parametrize("shape", SHAPES)
 def test_torch_fused_form_matches_keras(shape):
-    from kerasgan.engine.backend import torch_batch_normalization as fast
+    from kerasgan.fast_ops import torch_batch_normalization as fast
 
     x, gamma, beta = _case(shape)
     with fast.fast_batch_normalization():  # Keras's ops now reach torch's kernels
@@ -208,7 +212,7 @@ def test_torch_fused_form_traces_under_torch_compile():
     # generation) must follow the tagged moments into the fused kernel.
     import torch
 
-    from kerasgan.engine.backend import torch_batch_normalization as fast
+    from kerasgan.fast_ops import torch_batch_normalization as fast
 
     layer = keras.layers.BatchNormalization(gamma_initializer="random_normal", beta_initializer="random_normal")
     x, _, _ = _case((4, 3, 3, 5))
@@ -232,7 +236,7 @@ def test_torch_fused_form_traces_under_torch_compile():
 def test_torch_one_pass_moments_derivatives_by_finite_differences():
     import torch
 
-    from kerasgan.engine.backend import torch_batch_normalization as fast
+    from kerasgan.fast_ops import torch_batch_normalization as fast
 
     rows = torch.randn(7, 3, dtype=torch.float64, requires_grad=True)
     mean, variance = fast._RowMoments.apply(rows)
@@ -249,7 +253,7 @@ def test_torch_one_pass_moments_derivatives_by_finite_differences():
 
 @torch_only
 def test_which_torch_calls_take_the_fused_form(monkeypatch):
-    from kerasgan.engine.backend import torch_batch_normalization as fast
+    from kerasgan.fast_ops import torch_batch_normalization as fast
 
     names = ("_keras_moments", "_keras_batch_normalization", "_fused_batch_normalization")
     spies = {name: CallCounter(getattr(fast, name)) for name in names}
@@ -272,31 +276,33 @@ def test_which_torch_calls_take_the_fused_form(monkeypatch):
         assert calls() == [0, 0, 2]
     plain = ops.batch_normalization(x, *ops.moments(x, (0, 1, 2)), 3)
     np.testing.assert_allclose(ops.convert_to_numpy(fused), ops.convert_to_numpy(plain), rtol=1e-4, atol=1e-5)
-    assert calls() == [1, 1, 2]
+    assert calls() == [0, 0, 2]  # outside the context: Keras's own, not through kerasgan's
     with fast.fast_batch_normalization():
         ops.batch_normalization(x, v, v, -1)  # moving statistics: not x's moments
         ops.batch_normalization(x + 1, mean, variance, -1)  # another tensor's moments
         ops.batch_normalization(x, mean, v, -1)
         ops.batch_normalization(x, mean, variance, -1, ops.ones((2, 2)))  # not one scale per channel
-        assert calls() == [1, 5, 2]
+        assert calls() == [0, 4, 2]
         ops.moments(ops.transpose(x, (0, 3, 1, 2)), (0, 2, 3))  # channels first
         ops.moments(ops.cast(x, "bfloat16"), (0, 1, 2))
         ops.moments(x[:1, :1, :1], (0, 1, 2))  # one row: torch's kernel asks for two
-        assert calls() == [4, 5, 2]
-    ops.batch_normalization(x, mean, variance, -1)  # outside the context
-    assert calls() == [4, 6, 2]
+        assert calls() == [3, 4, 2]
+    ops.batch_normalization(x, mean, variance, -1)  # outside the context: Keras's own
+    assert calls() == [3, 4, 2]
     monkeypatch.setattr(fast, "ENABLED", False)
     assert not fast.enabled()
     with fast.fast_batch_normalization():
         ops.moments(x, (0, 1, 2))
-    assert calls() == [5, 6, 2]
+    assert calls() == [3, 4, 2]
+    for name, replacement in fast._overrides.replacements.items():
+        assert getattr(fast._overrides.module, name) is not replacement, name
 
 
 @torch_only
 def test_torch_mixed_bfloat16_batch_normalization_takes_the_fused_form(monkeypatch):
     # Keras's BatchNormalization computes in float32 under mixed_bfloat16,
     # so bf16 activations still get the fused kernel (with the same values).
-    from kerasgan.engine.backend import torch_batch_normalization as fast
+    from kerasgan.fast_ops import torch_batch_normalization as fast
 
     fused = CallCounter(fast._fused_batch_normalization)
     monkeypatch.setattr(fast, "_fused_batch_normalization", fused)

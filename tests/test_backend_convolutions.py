@@ -1,6 +1,6 @@
 """The faster forms of Keras's conv ops that kerasgan's train steps use.
 
-Each backend's `kerasgan.engine.backend.{backend}_convolutions` replaces
+Each backend's `kerasgan.fast_ops.{backend}_convolutions` replaces
 Keras's `conv` (and on torch `conv_transpose`) inside kerasgan's steps:
 
 - TensorFlow and JAX: strided 2-D convolutions get a custom gradient whose
@@ -28,10 +28,12 @@ import kerasgan
 from conftest import CallCounter
 from conftest import assert_fast_path_steps_the_same
 from kerasgan.engine import backend as backend_steps
-from kerasgan.engine.backend import convolutions
+from kerasgan.fast_ops import convolutions
+
+pytestmark = pytest.mark.fast_ops
 
 BACKEND = keras.backend.backend()
-fast = importlib.import_module(f"kerasgan.engine.backend.{BACKEND}_convolutions")
+fast = importlib.import_module(f"kerasgan.fast_ops.{BACKEND}_convolutions")
 input_gradient = backend_steps.input_gradient
 
 # (input H, W, in, out channels, kernel, strides, padding, dilation)
@@ -156,7 +158,7 @@ def test_sub_pixel_input_gradient_is_the_backends_own(case):
 def test_torch_fast_conv_computes_the_active_backends_conv(case):
     # On TensorFlow and JAX too: torch's fast path means what their convolutions mean.
     torch = pytest.importorskip("torch")
-    from kerasgan.engine.backend import torch_convolutions
+    from kerasgan.fast_ops import torch_convolutions
 
     x, k, kwargs = _conv_case(case)
     with torch_convolutions.fast_convolutions():
@@ -169,7 +171,7 @@ def test_torch_fast_conv_computes_the_active_backends_conv(case):
 @pytest.mark.parametrize("case", TRANSPOSES)
 def test_torch_fast_conv_transpose_computes_the_active_backends(case):
     torch = pytest.importorskip("torch")
-    from kerasgan.engine.backend import torch_convolutions
+    from kerasgan.fast_ops import torch_convolutions
 
     x, k, kwargs = _transpose_case(case)
     if BACKEND == "tensorflow" and kwargs["dilation_rate"] != 1:
@@ -201,17 +203,45 @@ def test_which_convolutions_take_the_fast_path(keras_conv_spy, monkeypatch):
         ops.conv(x, np.ones((3, 3, 4, 6), "float32"), 1)  # stride 1: XLA's gradient is fine
         assert keras_conv_spy.calls == (1 if BACKEND == "torch" else 3)
     before = keras_conv_spy.calls
-    strided()  # outside the context
-    assert keras_conv_spy.calls == before + 1
+    assert_keras_ops_restored(fast._overrides)  # outside the context: Keras's own
+    strided()
     monkeypatch.setattr(fast, "ENABLED", False)
     assert not fast.enabled()
     with fast.fast_convolutions():
+        assert_keras_ops_restored(fast._overrides)  # nothing installed
         strided()
-    assert keras_conv_spy.calls == before + 2
+    assert keras_conv_spy.calls == before  # neither call went through kerasgan's conv
+    monkeypatch.setattr(fast, "ENABLED", True)
     with pytest.raises(RuntimeError, match="inside"):  # the context is left on errors
         with fast.fast_convolutions():
             raise RuntimeError("inside")
     assert not fast._overrides.active()
+    assert_keras_ops_restored(fast._overrides)
+
+
+def assert_keras_ops_restored(overrides):
+    for name, replacement in overrides.replacements.items():
+        assert getattr(overrides.module, name) is not replacement, name
+
+
+def test_one_switch_turns_every_fast_path_off(monkeypatch):
+    import kerasgan
+
+    installed = lambda: getattr(fast._overrides.module, "conv") is fast._overrides.replacements["conv"]  # noqa: E731
+    with kerasgan.fast_ops.scope():
+        assert installed() == fast.enabled()
+        with kerasgan.fast_ops.scope():  # nested scopes: the outer one keeps them
+            pass
+        assert installed() == fast.enabled()
+    assert not installed()
+    monkeypatch.setenv("KERASGAN_FAST_OPS", "0")
+    assert not kerasgan.fast_ops.enabled() and not fast.enabled()
+    with kerasgan.fast_ops.scope():
+        assert not installed()
+    monkeypatch.delenv("KERASGAN_FAST_OPS")
+    monkeypatch.setattr(kerasgan.fast_ops, "ENABLED", False)
+    with kerasgan.fast_ops.scope():
+        assert not installed()
 
 
 def _model_and_batch(model_name):
@@ -243,8 +273,8 @@ def test_train_step_takes_the_fast_path_and_ends_at_the_same_state(model_name, m
 def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
     # Calls torch_convolutions directly on torch tensors, so under every backend.
     torch = pytest.importorskip("torch")
-    from kerasgan.engine.backend import torch_convolutions
-    from kerasgan.engine.backend import torch_winograd
+    from kerasgan.fast_ops import torch_convolutions
+    from kerasgan.fast_ops import torch_winograd
 
     calls = []
     for name, label in (("conv2d_4x4_stride2", "conv"), ("conv2d_transpose_4x4_stride2", "transpose")):
@@ -289,7 +319,7 @@ def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
 @pytest.mark.skipif(BACKEND != "torch", reason="the Winograd form is the torch step's")
 @pytest.mark.parametrize("model_name", ["dcgan", "wgangp"])
 def test_torch_train_step_with_winograd_ends_at_the_same_state(model_name, monkeypatch):
-    from kerasgan.engine.backend import torch_winograd
+    from kerasgan.fast_ops import torch_winograd
     from kerasgan.nets.dcgan import dcgan_discriminator
     from kerasgan.nets.dcgan import dcgan_generator
 

@@ -19,7 +19,7 @@ from kerasgan.nets.dcgan import dcgan_generator
 
 # Backend-independent plumbing: run once (scripts/test.sh), each run of the
 # script with all three backends' configurations.
-pytestmark = pytest.mark.once
+pytestmark = [pytest.mark.once, pytest.mark.fast_ops]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BACKENDS = ("tensorflow", "jax", "torch")

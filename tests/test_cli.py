@@ -232,15 +232,15 @@ def test_tfds_datasets_with_tfds_own_mock_data(tmp_path):
 
 
 def test_a_run_with_no_finite_epoch_writes_no_model_and_only_valid_json(tmp_path, monkeypatch, capsys):
-    from kerasgan.engine.adversarial_model import AdversarialModel
+    from kerasgan.engine.latent_gan import LatentGAN
 
-    finite_loss = AdversarialModel.discriminator_loss
+    finite_loss = LatentGAN.discriminator_loss
 
     def nan_loss(self, *args, **kwargs):  # NaN losses and gradients from the first step on
         loss, logs = finite_loss(self, *args, **kwargs)
         return loss * float("nan"), logs
 
-    monkeypatch.setattr(AdversarialModel, "discriminator_loss", nan_loss)
+    monkeypatch.setattr(LatentGAN, "discriminator_loss", nan_loss)
     out = tmp_path / "run"
     with pytest.warns(RuntimeWarning, match="Non-finite loss"):
         assert _train(out, "--epochs", "1") == 3

@@ -30,7 +30,7 @@ def weights(variables):
 def test_feature_matching_loss_is_the_squared_distance_of_feature_means():
     rng = np.random.default_rng(0)
     real, fake = rng.standard_normal((8, 5)), rng.standard_normal((8, 5))
-    got = kerasgan.engine.adversarial_model.feature_matching_loss(
+    got = kerasgan.losses.feature_matching_loss(
         ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
     )
     np.testing.assert_allclose(float(got), ((real.mean(0) - fake.mean(0)) ** 2).sum(), rtol=1e-5)
@@ -128,8 +128,8 @@ def test_ttur_gives_each_player_its_own_learning_rate():
     assert all(np.array_equal(a, b) for a, b in zip(g0, weights(model.generator.trainable_variables)))
     assert any(not np.array_equal(a, b) for a, b in zip(d0, weights(model.discriminator.trainable_variables)))
     config = model.get_compile_config()
-    assert config["generator_optimizer"]["config"]["learning_rate"] == 0.0
-    assert np.isclose(config["discriminator_optimizer"]["config"]["learning_rate"], 4e-4)
+    assert config["optimizers"]["generator"]["config"]["learning_rate"] == 0.0
+    assert np.isclose(config["optimizers"]["discriminator"]["config"]["learning_rate"], 4e-4)
 
 
 def test_one_sided_label_smoothing_changes_only_the_real_target():

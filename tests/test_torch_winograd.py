@@ -1,6 +1,6 @@
 """The Winograd forms of 4x4 stride-2 convolutions that kerasgan's torch steps use.
 
-`kerasgan.engine.backend.torch_winograd` computes Keras's `conv` and
+`kerasgan.fast_ops.torch_winograd` computes Keras's `conv` and
 `conv_transpose` (kernel 4, stride 2, "same") by F(2x2, 2x2) and F(4x4, 2x2)
 (Lavin and Gray 2016). These tests check the matrices against the direct
 correlation they stand for, the convolutions against torch's own ops, and
@@ -17,11 +17,11 @@ import os
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.once
+pytestmark = [pytest.mark.once, pytest.mark.fast_ops]
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from kerasgan.engine.backend import torch_winograd  # noqa: E402
+from kerasgan.fast_ops import torch_winograd  # noqa: E402
 
 
 def _torch_conv(x, kernel):  # NHWC, Keras's (kh, kw, in, out): stride 2, "same" (pad 1)

@@ -1,5 +1,6 @@
 """The adversarial training engine."""
 
 from kerasgan.engine.adversarial_model import AdversarialModel
-from kerasgan.engine.adversarial_model import split_batch
+from kerasgan.engine.latent_gan import LatentGAN
+from kerasgan.engine.latent_gan import split_batch
 from kerasgan.engine.gan_optimizer import GANOptimizer

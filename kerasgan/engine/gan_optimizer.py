@@ -14,7 +14,10 @@ class GANOptimizer(keras.optimizers.Optimizer):
     `.keras` files save and restore it.
 
     Each player is stepped with its own optimizer:
-    `gan_optimizer.optimizers["generator"].apply(grads, variables)`.
+    `gan_optimizer.optimizers["generator"].apply(grads, variables)`. This
+    object's own `iterations` counts training iterations (the adversarial
+    model adds one after each iteration, whatever the order of its players);
+    each player's optimizer counts that player's updates.
 
     Example:
 
@@ -51,12 +54,6 @@ class GANOptimizer(keras.optimizers.Optimizer):
     def optimizers(self):
         """The per-player optimizers, as a dict."""
         return dict(self._player_optimizers)
-
-    @property
-    def iterations(self):
-        # Completed iterations of the adversarial game: the last player in the
-        # schedule (the generator for a GAN) steps once per iteration.
-        return list(self._player_optimizers.values())[-1].iterations
 
     @property
     def variables(self):

@@ -40,6 +40,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasgan.utils.subpixel import pair as _pair
+from kerasgan.utils.subpixel import subpixel_gather_indices as _subpixel_gather_indices
+
 __all__ = [
     "SubPixelConv2DTranspose",
     "conv_transpose_kernel_to_subpixel",
@@ -48,35 +51,12 @@ __all__ = [
 ]
 
 
-def _pair(value, name):
-    if isinstance(value, int):
-        return (int(value), int(value))
-    value = tuple(int(v) for v in value)
-    if len(value) != 2:
-        raise ValueError(f"`{name}` must be an int or a pair, got {value!r}.")
-    return value
-
-
-def _subpixel_gather_indices(kernel_size, strides):
-    """Index array for re-indexing a transposed kernel into sub-pixel form.
-
-    Returns an int32 array of shape ``(Th, Tw, sh, sw)`` whose entries index
-    the ``Kh*Kw`` spatial positions of the transposed kernel flattened in
-    row-major order; the value ``Kh*Kw`` means "this tap does not exist for
-    this phase" and points at an appended zero row.
-    """
-    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size"), _pair(
-        strides, "strides"
-    )
-    th, tw = -(-kh // sh), -(-kw // sw)
-    # Per axis: tap t of phase r reads kernel index r + (T-1-t)*s.
-    ih = np.arange(sh)[None, :] + (th - 1 - np.arange(th))[:, None] * sh
-    iw = np.arange(sw)[None, :] + (tw - 1 - np.arange(tw))[:, None] * sw
-    ih = ih[:, None, :, None]  # (Th, 1, sh, 1)
-    iw = iw[None, :, None, :]  # (1, Tw, 1, sw)
-    valid = (ih < kh) & (iw < kw)
-    idx = np.where(valid, ih * kw + iw, kh * kw)
-    return idx.astype("int32")
+# What implementation="auto" computes with, per backend. XLA-CPU
+# differentiates conv_transpose w.r.t. its kernel very slowly (18 s vs 0.5 s
+# for the sub-pixel form on one DCGAN layer); TensorFlow's and PyTorch's
+# native transposed convolutions measured as fast or faster than the
+# sub-pixel form (benchmarks/upsampling_layer.py).
+AUTO_IMPLEMENTATION = {"jax": "subpixel", "tensorflow": "transpose", "torch": "transpose"}
 
 
 def subpixel_geometry(kernel_size, strides, padding):
@@ -243,7 +223,7 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
         implementation: ``"subpixel"`` (the default: the form above),
             ``"transpose"`` (``Conv2DTranspose``'s own computation) or
             ``"auto"``: the faster of the two on the active backend, as
-            declared by ``kerasgan.engine.backend`` (sub-pixel on JAX, whose
+            declared by ``AUTO_IMPLEMENTATION`` (sub-pixel on JAX, whose
             XLA-CPU transposed-convolution kernel gradient is very slow; the
             native operation on TensorFlow and PyTorch, where the sub-pixel
             form measured equal or slower, see ``benchmarks/``). Every
@@ -322,9 +302,7 @@ class SubPixelConv2DTranspose(keras.layers.Conv2DTranspose):
 
     def _uses_subpixel(self):
         if self.implementation == "auto":
-            from kerasgan.engine import backend
-
-            return backend.get().FAST_UPSAMPLING == "subpixel"
+            return AUTO_IMPLEMENTATION[keras.backend.backend()] == "subpixel"
         return self.implementation == "subpixel"
 
     def call(self, inputs):

@@ -7,6 +7,7 @@ import keras
 from kerasgan.losses.adversarial_loss import AdversarialLoss
 from kerasgan.losses.adversarial_loss import MinimaxLoss
 from kerasgan.losses.adversarial_loss import NonSaturatingLoss
+from kerasgan.losses.feature_matching import feature_matching_loss
 from kerasgan.losses.gradient_penalty import gradient_penalty
 from kerasgan.losses.gradient_penalty import random_interpolates
 from kerasgan.losses.hinge import HingeLoss

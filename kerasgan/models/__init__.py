@@ -1,6 +1,7 @@
 """GAN variants, each a `keras.Model` trained by the shared adversarial loop."""
 
 from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.latent_gan import LatentGAN
 from kerasgan.models.acgan import ACGAN
 from kerasgan.models.began import BEGAN
 from kerasgan.models.conditional_gan import ConditionalGAN

@@ -52,6 +52,9 @@ class BEGAN(NetworkGAN):
     ```
     """
 
+    # An autoencoder D has no real/fake score for a gradient penalty and G's
+    # loss is not an adversarial loss that feature matching could replace.
+    techniques = ("historical_averaging", "generator_ema")
     metric_names = ("d_loss", "g_loss", "k", "convergence", "real_reconstruction", "fake_reconstruction")
 
     def __init__(self, gamma=0.5, lambda_k=1e-3, initial_k=0.0, embedding_dim=64, **kwargs):
@@ -84,9 +87,8 @@ class BEGAN(NetworkGAN):
         real_loss = reconstruction_loss(real, self.discriminate(real))
         fake_loss = reconstruction_loss(fake, self.discriminate(fake))
         loss = real_loss - ops.stop_gradient(self.k) * fake_loss
-        loss = loss + self.regularization("discriminator")
         self.last_real_reconstruction.assign(ops.stop_gradient(real_loss))
-        return loss, {"d_loss": loss, "real_reconstruction": real_loss}
+        return loss, {"real_reconstruction": real_loss}
 
     def generator_loss(self, real, labels=None, fake=None):
         fake = self.fakes_for(real, fake=fake)
@@ -96,9 +98,7 @@ class BEGAN(NetworkGAN):
         # Proportional control of k (§3.4), kept in [0, 1].
         new_k = ops.clip(self.k + self.lambda_k * balance, 0.0, 1.0)
         self.k.assign(new_k)
-        loss = fake_loss + self.regularization("generator")
-        return loss, {
-            "g_loss": loss,
+        return fake_loss, {
             "fake_reconstruction": fake_loss,
             "k": new_k,
             "convergence": real_loss + ops.abs(balance),

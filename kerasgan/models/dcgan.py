@@ -3,13 +3,13 @@ Learning with Deep Convolutional Generative Adversarial Networks"."""
 
 import keras
 
-from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.latent_gan import LatentGAN
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")
-class DCGAN(AdversarialModel):
+class DCGAN(LatentGAN):
     """Deep convolutional GAN for square images (28×28, 32×32, 64×64, ...).
 
     Networks follow the paper's guidelines (`kerasgan.nets.dcgan`); training
@@ -25,7 +25,7 @@ class DCGAN(AdversarialModel):
         upsampling: `"auto"` (the fastest exact form of the transposed
             convolutions on the active backend), `"subpixel"`, `"transpose"`
             or `"keras"` (see `kerasgan.nets.dcgan_generator`).
-        **kwargs: `AdversarialModel` arguments.
+        **kwargs: `LatentGAN` arguments.
 
     Example:
 

@@ -2,13 +2,13 @@
 
 import keras
 
-from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.latent_gan import LatentGAN
 from kerasgan.nets.mlp import mlp_discriminator
 from kerasgan.nets.mlp import mlp_generator
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")
-class GAN(AdversarialModel):
+class GAN(LatentGAN):
     """The original GAN: MLP generator (ReLU) and maxout discriminator (dropout).
 
     Trained by Algorithm 1 of the paper (k discriminator steps per generator
@@ -23,7 +23,7 @@ class GAN(AdversarialModel):
         output_activation: the generator's output activation (`"tanh"` for
             data in [-1, 1]; `None` for unbounded data, then also pass
             `data_range=None`).
-        **kwargs: `AdversarialModel` arguments (`discriminator_steps`,
+        **kwargs: `LatentGAN` arguments (`discriminator_steps`,
             `data_range`, `latent_distribution`, `seed`, `name`).
 
     Example:

@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from kerasgan.engine.adversarial_model import AdversarialModel
-from kerasgan.engine.adversarial_model import _first_shape
+from kerasgan.engine.latent_gan import LatentGAN
+from kerasgan.engine.latent_gan import _first_shape
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
 from kerasgan.nets.dense import dense_discriminator
@@ -13,7 +13,7 @@ from kerasgan.nets.options import check_classes
 
 
 @keras.saving.register_keras_serializable(package="kerasgan")
-class NetworkGAN(AdversarialModel):
+class NetworkGAN(LatentGAN):
     """An adversarial model whose networks are built for `data_shape`.
 
     Images `(h, w, c)` get DCGAN networks (`kerasgan.nets.dcgan_*`); vectors
@@ -31,7 +31,7 @@ class NetworkGAN(AdversarialModel):
             discriminator minibatch features (Salimans et al. 2016, §3.2).
         num_classes: class-conditional variants only.
         generator, discriminator: networks to use instead of the built ones.
-        **kwargs: `AdversarialModel` arguments.
+        **kwargs: `LatentGAN` arguments.
     """
 
     conditional = False  # whether the networks take a one-hot label input

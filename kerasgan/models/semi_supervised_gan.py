@@ -26,7 +26,7 @@ class SemiSupervisedGAN(NetworkGAN):
 
     Args:
         supervised_weight: weight of the supervised cross-entropy.
-        feature_matching: as for `AdversarialModel` (default: the layer
+        feature_matching: as for `LatentGAN` (default: the layer
             before D's output).
         **kwargs: `NetworkGAN` arguments; `num_classes` is required.
 

@@ -6,3 +6,7 @@ from kerasgan.nets.dense import dense_discriminator
 from kerasgan.nets.dense import dense_generator
 from kerasgan.nets.mlp import mlp_discriminator
 from kerasgan.nets.mlp import mlp_generator
+from kerasgan.nets.patchgan import patchgan_discriminator
+from kerasgan.nets.patchgan import patchgan_receptive_field
+from kerasgan.nets.patchgan import stargan_discriminator
+from kerasgan.nets.resnet import resnet_generator

@@ -3,7 +3,8 @@
 Each module implements five functions with the same meaning:
 
 - `train_step(model, ...)`: Keras's `train_step` for that backend. It runs
-  `model.adversarial_step(data)`, the backend-agnostic algorithm box.
+  `model.train_iteration(data)`: the backend-agnostic algorithm box
+  (`adversarial_step`) and the iteration count.
 - `take_step(model, player, loss_fn)`: one gradient step for one player:
   differentiate `loss_fn()` (which returns `(loss, logs)`) with respect to
   `model.player_variables(player)`, apply that player's optimizer, keep every
@@ -26,14 +27,11 @@ context in which Keras's trainer builds the train function; only JAX has
 one, to compile with its XLA-CPU options), `slow_precision(compute_dtype)`
 (why that dtype would be far slower than float32 here, or None: `fit`
 warns; only torch has one, for CPUs without bf16/fp16 convolutions), and
-two constants:
-`AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means for kerasgan
-models) and `FAST_UPSAMPLING` (how `SubPixelConv2DTranspose(
-implementation="auto")` computes).
+one constant, `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means
+for kerasgan models).
 
-`torch_convolutions` and `jax_convolutions` hold faster forms of Keras's
-conv ops on those backends (the same linear maps), active only inside that
-backend's `train_step`.
+Each `train_step` runs inside `kerasgan.fast_ops.scope()`: the optional
+faster forms of Keras's ops, which `KERASGAN_FAST_OPS=0` turns off.
 """
 
 import importlib

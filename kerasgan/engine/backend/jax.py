@@ -28,8 +28,7 @@ from keras.src.backend.common.stateless_scope import get_stateless_scope
 # Private: the `jit` that Keras's JAX trainer compiles the train step with.
 from keras.src.backend.jax import trainer as keras_jax_trainer
 
-from kerasgan.engine.backend.jax_batch_normalization import fast_batch_normalization
-from kerasgan.engine.backend.jax_convolutions import fast_convolutions
+from kerasgan import fast_ops
 
 
 def train_step(model, state, data):
@@ -44,10 +43,9 @@ def train_step(model, state, data):
         for pair in zip(variables, values)
     ]
     # Strided convolutions with XLA-CPU-friendly input gradients, and batch
-    # norm summing with dots: see jax_convolutions.py, jax_batch_normalization.py.
-    with (keras.StatelessScope(state_mapping=mapping) as scope, fast_convolutions(),
-          fast_batch_normalization()):
-        logs = model.adversarial_step(data)
+    # norm summing with dots: kerasgan/fast_ops/jax_*.py.
+    with keras.StatelessScope(state_mapping=mapping) as scope, fast_ops.scope("jax"):
+        logs = model.train_iteration(data)
     new_state = tuple(
         [scope.get_current_value(v) for v in variables] for variables in groups
     )
@@ -209,9 +207,3 @@ def train_function_scope():
         yield
     finally:
         keras_jax_trainer.jit = stock
-
-
-# How SubPixelConv2DTranspose(implementation="auto") computes on this backend.
-# XLA-CPU differentiates conv_transpose w.r.t. its kernel very slowly
-# (18 s vs 0.5 s for the sub-pixel form on one DCGAN layer; benchmarks/).
-FAST_UPSAMPLING = "subpixel"

@@ -28,7 +28,7 @@ import warnings
 import keras
 import tensorflow as tf
 
-from kerasgan.engine.backend.tensorflow_convolutions import fast_convolutions
+from kerasgan import fast_ops
 
 
 def _multi_replica_context():
@@ -40,13 +40,13 @@ def _multi_replica_context():
 
 
 def train_step(model, data):
-    # Strided convolutions with XLA-CPU-friendly input gradients: see
-    # tensorflow_convolutions.py.
-    with fast_convolutions():
+    # Strided convolutions with XLA-CPU-friendly input gradients:
+    # kerasgan/fast_ops/tensorflow_convolutions.py.
+    with fast_ops.scope("tensorflow"):
         if _multi_replica_context() is None:
-            return model.adversarial_step(data)
+            return model.train_iteration(data)
         with _synchronized_batch_norm(model):
-            return model.adversarial_step(data)
+            return model.train_iteration(data)
 
 
 def _replica_mean(loss):
@@ -175,8 +175,3 @@ def resolve_jit_compile(model, jit_compile):
 # 54.6 vs 34.6 images/s, ../shared/NOTES.md; see benchmarks/). Under a
 # multi-replica tf.distribute strategy it is off (`resolve_jit_compile`).
 AUTO_JIT_COMPILE = True
-
-# How SubPixelConv2DTranspose(implementation="auto") computes on this backend.
-# The native conv2d_transpose measured as fast or faster than the sub-pixel
-# form here (benchmarks/upsampling_layer.py).
-FAST_UPSAMPLING = "transpose"

@@ -4,16 +4,15 @@ import contextlib
 
 import torch
 
-from kerasgan.engine.backend.torch_batch_normalization import fast_batch_normalization
-from kerasgan.engine.backend.torch_convolutions import fast_convolutions
+from kerasgan import fast_ops
 
 
 def train_step(model, data):
     # Keras's conv ops copy every activation twice, and its conv_transpose
-    # computes borders it crops (torch_convolutions.py); its batch norm is
-    # 5-8x slower than torch's fused kernel (torch_batch_normalization.py).
-    with fast_convolutions(), fast_batch_normalization():
-        return model.adversarial_step(data)
+    # computes borders it crops; its batch norm is 5-8x slower than torch's
+    # fused kernel (kerasgan/fast_ops/torch_*.py).
+    with fast_ops.scope("torch"):
+        return model.train_iteration(data)
 
 
 def take_step(model, player, loss_fn):
@@ -124,8 +123,3 @@ def _cpu_supports(compute_dtype):
 
 # torch.compile is opt-in (`jit_compile=True`): its compile time is long.
 AUTO_JIT_COMPILE = False
-
-# How SubPixelConv2DTranspose(implementation="auto") computes on this backend.
-# The native conv_transpose2d measured as fast or faster than the sub-pixel
-# form here (benchmarks/upsampling_layer.py).
-FAST_UPSAMPLING = "transpose"

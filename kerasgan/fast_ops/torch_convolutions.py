@@ -32,7 +32,7 @@ about 1e-6). `WINOGRAD = False` gives them torch's own convolutions.
 Example:
 
 ```python
-with kerasgan.engine.backend.torch_convolutions.fast_convolutions():
+with kerasgan.fast_ops.torch_convolutions.fast_convolutions():
     y = keras.ops.conv_transpose(x, kernel, 2, padding="same")
 ```
 
@@ -47,9 +47,10 @@ from keras.src.backend.torch import nn as keras_torch_nn
 from keras.src.backend.torch.core import convert_to_tensor
 from keras.src.utils.argument_validation import standardize_tuple
 
-from kerasgan.engine.backend import torch_winograd
-from kerasgan.engine.backend.convolutions import OpOverrides
-from kerasgan.engine.backend.convolutions import same_padding
+from kerasgan.fast_ops import torch_winograd
+from kerasgan.fast_ops import enabled as switch
+from kerasgan.fast_ops.convolutions import OpOverrides
+from kerasgan.fast_ops.convolutions import same_padding
 
 try:  # Private, and only in recent Keras (torch's crops of "same" windows).
     from keras.src.backend.common.backend_utils import (
@@ -71,7 +72,7 @@ _torch_conv2d = F.conv2d
 
 def enabled():
     """Whether kerasgan's steps use the faster forms here (on every device; `ENABLED`)."""
-    return ENABLED
+    return switch() and ENABLED
 
 
 def fast_convolutions():

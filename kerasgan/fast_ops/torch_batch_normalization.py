@@ -31,7 +31,7 @@ derivatives against Keras's ops, which calls take the fused form, and a
 Example:
 
 ```python
-with kerasgan.engine.backend.torch_batch_normalization.fast_batch_normalization():
+with kerasgan.fast_ops.torch_batch_normalization.fast_batch_normalization():
     y = keras.layers.BatchNormalization()(x, training=True)
 ```
 """
@@ -45,8 +45,9 @@ import torch.nn.functional as F
 from keras.src.backend.torch import nn as keras_torch_nn
 from keras.src.backend.torch.core import convert_to_tensor
 
-from kerasgan.engine.backend.batch_normalization import channels_last
-from kerasgan.engine.backend.convolutions import OpOverrides
+from kerasgan.fast_ops.batch_normalization import channels_last
+from kerasgan.fast_ops import enabled as switch
+from kerasgan.fast_ops.convolutions import OpOverrides
 
 # Read each time a kerasgan step starts: False keeps Keras's own ops.
 ENABLED = True
@@ -59,7 +60,7 @@ _MOMENTS_OF = "_kerasgan_moments_of"
 
 def enabled():
     """Whether kerasgan's steps use torch's batch-norm kernels (for CPU tensors; `ENABLED`)."""
-    return ENABLED
+    return switch() and ENABLED
 
 
 def fast_batch_normalization():

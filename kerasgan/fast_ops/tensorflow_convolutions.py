@@ -20,9 +20,10 @@ import tensorflow as tf
 # Private: the module whose `conv` `keras.ops.conv` calls.
 from keras.src.backend.tensorflow import nn as keras_tf_nn
 
-from kerasgan.engine.backend.convolutions import OpOverrides
-from kerasgan.engine.backend.convolutions import strided_2d
-from kerasgan.engine.backend.convolutions import strided_conv_input_gradient
+from kerasgan.fast_ops import enabled as switch
+from kerasgan.fast_ops.convolutions import OpOverrides
+from kerasgan.fast_ops.convolutions import strided_2d
+from kerasgan.fast_ops.convolutions import strided_conv_input_gradient
 
 # Read each time a kerasgan step is traced: False keeps Keras's own op.
 ENABLED = True
@@ -33,7 +34,7 @@ _keras_conv = keras_tf_nn.conv
 def enabled():
     """Whether kerasgan's steps use the faster forms here (where TensorFlow sees no GPU; `ENABLED`)."""
     # Measured on XLA-CPU only; with a GPU, TensorFlow's own gradients.
-    return ENABLED and not tf.config.list_logical_devices("GPU")
+    return switch() and ENABLED and not tf.config.list_logical_devices("GPU")
 
 
 def fast_convolutions():

@@ -21,8 +21,9 @@ import jax
 # `keras.ops.batch_normalization` call.
 from keras.src.backend.jax import nn as keras_jax_nn
 
-from kerasgan.engine.backend import batch_normalization as dot_sums
-from kerasgan.engine.backend.convolutions import OpOverrides
+from kerasgan.fast_ops import batch_normalization as dot_sums
+from kerasgan.fast_ops import enabled as switch
+from kerasgan.fast_ops.convolutions import OpOverrides
 
 # Read each time a kerasgan step is traced: False keeps Keras's own ops.
 ENABLED = True
@@ -33,7 +34,7 @@ _keras_batch_normalization = keras_jax_nn.batch_normalization
 
 def enabled():
     """Whether kerasgan's steps sum batch norm's statistics with dots here (on the CPU only; `ENABLED`)."""
-    return ENABLED and jax.default_backend() == "cpu"
+    return switch() and ENABLED and jax.default_backend() == "cpu"
 
 
 def fast_batch_normalization():

@@ -28,9 +28,10 @@ import jax
 # Private: the module whose `conv` `keras.ops.conv` calls.
 from keras.src.backend.jax import nn as keras_jax_nn
 
-from kerasgan.engine.backend.convolutions import OpOverrides
-from kerasgan.engine.backend.convolutions import strided_2d
-from kerasgan.engine.backend.convolutions import strided_conv_input_gradient
+from kerasgan.fast_ops import enabled as switch
+from kerasgan.fast_ops.convolutions import OpOverrides
+from kerasgan.fast_ops.convolutions import strided_2d
+from kerasgan.fast_ops.convolutions import strided_conv_input_gradient
 
 # Read each time a kerasgan step is traced: False keeps Keras's own op.
 ENABLED = True
@@ -42,7 +43,7 @@ _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 def enabled():
     """Whether kerasgan's steps use the faster forms here (on the CPU only; `ENABLED`)."""
     # Measured on XLA-CPU only; GPUs keep XLA's own gradients.
-    return ENABLED and jax.default_backend() == "cpu"
+    return switch() and ENABLED and jax.default_backend() == "cpu"
 
 
 def fast_convolutions():

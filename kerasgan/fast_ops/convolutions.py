@@ -2,7 +2,7 @@
 
 `{tensorflow,jax,torch}_convolutions` replace functions of Keras's backend
 `nn` modules by versions that take a faster path while kerasgan's train step
-runs, and Keras's own op otherwise. `OpOverrides` is that switch;
+runs (`kerasgan.fast_ops.scope()`), and Keras's own op otherwise. `OpOverrides` is that switch;
 `same_padding`, `strided_2d` and `strided_conv_input_gradient` (in
 `keras.ops`, so the same on every backend) are the arithmetic they share.
 """
@@ -10,22 +10,23 @@ runs, and Keras's own op otherwise. `OpOverrides` is that switch;
 import contextlib
 import contextvars
 import math
+import threading
 
 import numpy as np
 from keras import ops
 from keras.src import backend as keras_backend
 from keras.src.utils.argument_validation import standardize_tuple
 
-from kerasgan.layers.subpixel_conv2d_transpose import _subpixel_gather_indices
+from kerasgan.utils.subpixel import subpixel_gather_indices as _subpixel_gather_indices
 
 
 class OpOverrides:
-    """Functions of a Keras backend module that dispatch on a context.
+    """Functions of a Keras backend module, replaced while a scope is open.
 
-    `scope()` installs `replacements` into `module` (once) and marks the
-    context active; each replacement checks `active()` and calls Keras's
-    original otherwise, so code outside the scope, and other threads and
-    tasks, keep Keras's ops.
+    `scope()` installs `replacements` into `module` when the first scope
+    opens and puts Keras's originals back when the last one closes; each
+    replacement also checks `active()` and calls Keras's original otherwise,
+    so other threads and tasks keep Keras's ops while a scope is open.
 
     Example:
 
@@ -33,12 +34,17 @@ class OpOverrides:
     overrides = OpOverrides(keras_torch_nn, conv=_conv)
     with overrides.scope():
         keras.ops.conv(x, kernel)  # -> _conv, which may call Keras's own
+    keras.ops.conv(x, kernel)      # Keras's own again
     ```
     """
+
+    _lock = threading.Lock()
 
     def __init__(self, module, **replacements):
         self.module, self.replacements = module, replacements
         self._active = contextvars.ContextVar(f"kerasgan_overrides_{module.__name__}", default=False)
+        self._depth = 0
+        self._originals = {}
 
     def active(self):
         return self._active.get()
@@ -48,14 +54,23 @@ class OpOverrides:
         if not enabled:
             yield
             return
-        for name, replacement in self.replacements.items():
-            if getattr(self.module, name) is not replacement:
-                setattr(self.module, name, replacement)
+        with self._lock:
+            if self._depth == 0:
+                self._originals = {name: getattr(self.module, name) for name in self.replacements}
+                for name, replacement in self.replacements.items():
+                    setattr(self.module, name, replacement)
+            self._depth += 1
         token = self._active.set(True)
         try:
             yield
         finally:
             self._active.reset(token)
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    for name, original in self._originals.items():
+                        if getattr(self.module, name) is self.replacements[name]:
+                            setattr(self.module, name, original)
 
 
 def same_padding(size, kernel, stride, dilation=1):

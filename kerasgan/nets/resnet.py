@@ -1,0 +1,131 @@
+"""The ResNet generator of CycleGAN (Zhu et al. 2017, appendix 7.2), after
+Johnson et al. (2016), optionally conditioned on a target-domain vector as in
+StarGAN (Choi et al. 2018, §3).
+
+Layout, as the paper's "c7s1-64, d128, d256, R256 ×9, u128, u64, c7s1-3" and
+the official code (models/networks.py, `ResnetGenerator`): reflection pad 3,
+7×7 conv, norm, ReLU; two 3×3 stride-2 convs (zero padding 1) with norm and
+ReLU; residual blocks [reflect pad 1, 3×3 conv, norm, ReLU, reflect pad 1,
+3×3 conv, norm] + identity; two 3×3 stride-2 transposed convs (torch's
+padding=1, output_padding=1) with norm and ReLU; reflection pad 3, 7×7 conv
+to the image channels, tanh. Weights ~ N(0, 0.02).
+"""
+
+import keras
+
+from kerasgan.layers.reflection_padding2d import ReflectionPadding2D
+from kerasgan.nets import translation_options as options
+
+
+def _check_size(image_shape):
+    height, width, _ = image_shape
+    for size, axis in ((height, "height"), (width, "width")):
+        if size % 4 or size < 16:
+            raise ValueError(
+                f"resnet_generator needs an image height and width divisible by 4 and at "
+                f"least 16 (two stride-2 downsamplings, then as many upsamplings back); got "
+                f"{axis} {size} in image_shape {tuple(image_shape)}."
+            )
+
+
+def _conv_norm_relu(h, normalization, name, filters, kernel_size, relu=True, **conv_kwargs):
+    h = keras.layers.Conv2D(
+        filters,
+        kernel_size,
+        use_bias=options.conv_bias(normalization),
+        kernel_initializer=options.init(),
+        name=f"{name}_conv",
+        **conv_kwargs,
+    )(h)
+    h = options.normalize(h, normalization, f"{name}_norm")
+    return keras.layers.ReLU(name=f"{name}_relu")(h) if relu else h
+
+
+def resnet_generator(
+    image_shape,
+    filters=64,
+    residual_blocks=9,
+    condition_dim=0,
+    normalization="instance",
+    name="resnet_generator",
+):
+    """Image → encoder (×¼) → residual blocks → decoder (×4) → tanh image.
+
+    For 256×256×3 and filters=64 this is CycleGAN's generator with 9
+    residual blocks (the paper uses 6 for 128×128). The output has the
+    input image's shape.
+
+    Args:
+        image_shape: `(height, width, channels)`, height and width divisible
+            by 4 and at least 16 (28×28×1 works: 28 → 14 → 7 → 14 → 28).
+        filters: channels of the first conv (64); the encoder doubles them
+            twice.
+        residual_blocks: number of residual blocks.
+        condition_dim: > 0 adds a second input, a `(condition_dim,)` vector
+            (StarGAN's target-domain label), tiled over the image and
+            concatenated with its channels before the first conv (Choi et al.
+            2018, §3, and the official model.py); the model then takes
+            `[image, condition]`.
+        normalization: `"instance"` (affine-free, CycleGAN's default),
+            `"instance_affine"` (StarGAN), `"batch"` or None.
+
+    Example:
+
+    ```python
+    g = resnet_generator((128, 128, 3), residual_blocks=6)
+    g_star = resnet_generator((128, 128, 3), condition_dim=5, normalization="instance_affine")
+    y = g_star([images, target_labels])
+    ```
+    """
+    image_shape = options.check_image_shape(image_shape)
+    _check_size(image_shape)
+    filters = options.check_int(filters, "filters", 1)
+    residual_blocks = options.check_int(residual_blocks, "residual_blocks", 0)
+    condition_dim = options.check_int(condition_dim, "condition_dim", 0)
+    options.check_normalization(normalization)
+    height, width, channels = image_shape
+
+    image = keras.Input(image_shape, name="image")
+    inputs, h = image, image
+    if condition_dim:
+        # StarGAN: c.view(N, c_dim, 1, 1).repeat(1, 1, H, W), concatenated with x.
+        condition = keras.Input((condition_dim,), name="condition")
+        inputs = [image, condition]
+        maps = keras.layers.Reshape((1, 1, condition_dim), name="condition_map")(condition)
+        maps = keras.layers.UpSampling2D((height, width), name="condition_tile")(maps)
+        h = keras.layers.Concatenate(name="image_and_condition")([image, maps])
+
+    # c7s1-64: 7×7 conv after reflection padding 3.
+    h = ReflectionPadding2D(3, name="in_pad")(h)
+    h = _conv_norm_relu(h, normalization, "in", filters, 7)
+    # d128, d256: 3×3 stride 2 with torch's padding=1 (zero-pad 1, valid conv).
+    for i, mult in enumerate((2, 4)):
+        h = keras.layers.ZeroPadding2D(1, name=f"down_{i}_pad")(h)
+        h = _conv_norm_relu(h, normalization, f"down_{i}", filters * mult, 3, strides=2)
+    # R256: two 3×3 convs with reflection padding 1, plus the identity.
+    for b in range(residual_blocks):
+        r = ReflectionPadding2D(1, name=f"res_{b}_pad_a")(h)
+        r = _conv_norm_relu(r, normalization, f"res_{b}_a", filters * 4, 3)
+        r = ReflectionPadding2D(1, name=f"res_{b}_pad_b")(r)
+        r = _conv_norm_relu(r, normalization, f"res_{b}_b", filters * 4, 3, relu=False)
+        h = keras.layers.Add(name=f"res_{b}_add")([h, r])
+    # u128, u64: torch's ConvTranspose2d(k=3, s=2, padding=1, output_padding=1)
+    # keeps rows 1..2H of the full (2H+1)-row transposed convolution.
+    for i, mult in enumerate((2, 1)):
+        h = keras.layers.Conv2DTranspose(
+            filters * mult,
+            3,
+            strides=2,
+            padding="valid",
+            use_bias=options.conv_bias(normalization),
+            kernel_initializer=options.init(),
+            name=f"up_{i}_conv",
+        )(h)
+        h = keras.layers.Cropping2D(((1, 0), (1, 0)), name=f"up_{i}_crop")(h)
+        h = options.normalize(h, normalization, f"up_{i}_norm")
+        h = keras.layers.ReLU(name=f"up_{i}_relu")(h)
+    # c7s1-3: back to the image channels, tanh.
+    h = ReflectionPadding2D(3, name="out_pad")(h)
+    h = keras.layers.Conv2D(channels, 7, kernel_initializer=options.init(), name="out_conv")(h)
+    out = keras.layers.Activation("tanh", name="tanh")(h)
+    return keras.Model(inputs, out, name=name)
