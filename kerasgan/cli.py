@@ -56,11 +56,15 @@ def _build_parser():
         "--limit, --batch-size and --seed; a data flag given again overrides it and "
         "says so) until its total, or a new --epochs, is done.",
     )
-    train.add_argument("--model", default=None, choices=["dcgan", "gan", *sorted(_VARIANTS)],
-                       help="the variant (default: dcgan)")
+    train.add_argument("--model", default=None, choices=["dcgan", "gan", *sorted(_VARIANTS), *sorted(_DOMAIN_MODELS)],
+                       help="the variant (default: dcgan); cyclegan trains on two domains (default dataset: "
+                       "fashion_mnist_edges), cogan learns their joint distribution (the same default), "
+                       "stargan translates between several (default: fashion_mnist_domains)")
     train.add_argument("--dataset", default=None,
                        help="a kerasgan.data name: fashion_mnist (default), mnist, cifar10, digits, ring, grid, "
-                       "a TensorFlow Datasets name, or folder:PATH (your own PNG/JPEG images)")
+                       "a TensorFlow Datasets name, or folder:PATH (your own PNG/JPEG images); for two-domain "
+                       "models: fashion_mnist_edges, fashion_mnist_negative, cycle_gan/NAME (TFDS) or "
+                       "folders:PATH_A,PATH_B")
     train.add_argument("--data-dir", default=None, help="where local dataset files are")
     train.add_argument("--image-size", type=_positive_int, default=None,
                        help="resize (center-cropped) images of a folder:PATH dataset to this square size")
@@ -74,6 +78,9 @@ def _build_parser():
     train.add_argument("--latent-dim", type=_positive_int, default=None, help="latent vector size (default: 100)")
     train.add_argument("--filters", type=_positive_int, default=None,
                        help="DCGAN ngf = ndf, the other variants' network width (default: 64)")
+    train.add_argument("--residual-blocks", type=_positive_int, default=None,
+                       help="cyclegan, stargan: residual blocks per generator (default: 6; cyclegan 9 from 256x256 "
+                       "up, as the paper)")
     train.add_argument("--loss", default=None, help="adversarial loss (default: the model's own)")
     train.add_argument("--label-smoothing", type=float, default=None,
                        help="one-sided label smoothing of a log-likelihood loss, e.g. 0.1")
@@ -90,6 +97,9 @@ def _build_parser():
     train.add_argument("--beta1", type=float, default=None, help="Adam's beta_1 (default: 0.5)")
     train.add_argument("--seed", type=int, default=None,
                        help="seed of the initial weights, the data order and the sample grids (default: 0)")
+    train.add_argument("--eval-images", type=int, default=None,
+                       help="two-domain models on a built-in Fashion-MNIST task: test images the final "
+                       "report translates (default: all 10,000; 0: no report)")
     train.add_argument("--out", default="runs/dcgan_fashion_mnist", help="output directory")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in OUT from its last finished epoch")
@@ -140,7 +150,7 @@ _DATA_OPTIONS = {
     "steps_per_epoch": None, "seed": 0,
 }
 _MODEL_OPTIONS = {
-    "model": "dcgan", "latent_dim": 100, "filters": 64, "loss": None, "label_smoothing": None,
+    "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": 2e-4, "beta1": 0.5, "no_jit": False,
 }
 
@@ -200,6 +210,105 @@ def _load_training_data(options):
     if len(x) == 0:
         raise ValueError(f"Dataset '{options['dataset']}' has no samples.")
     return x, modes
+
+
+def _load_domain_data(options):
+    """The domains' training images (a list of arrays) of a two-domain model."""
+    from kerasgan import data
+
+    name = options["dataset"]
+    if options["image_size"] and not name.startswith(("folders:", "cycle_gan/")):
+        raise ValueError("--image-size applies to folders:PATH_A,PATH_B and cycle_gan/NAME datasets only.")
+    data_dir = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
+    if name.startswith("folders:"):
+        paths = name[len("folders:"):].split(",")
+        if len(paths) != 2 or not all(paths):
+            raise ValueError(f"--dataset folders:PATH_A,PATH_B names two folders; got '{name}'.")
+        domains = data.load_unpaired_folders(*paths, image_size=options["image_size"] or 256,
+                                             limit=options["limit"])
+    elif name.startswith("cycle_gan/"):
+        domains = data.load_tfds_cycle_gan(name[len("cycle_gan/"):], image_size=options["image_size"] or 256,
+                                           limit=options["limit"], **data_dir)
+    else:
+        name = options["dataset"] = name.strip().lower().replace("-", "_")
+        if name not in data.DOMAIN_TASKS:
+            raise ValueError(
+                f"--model {options['model']} trains on two domains: --dataset "
+                f"{', '.join(sorted(data.DOMAIN_TASKS))}, cycle_gan/NAME or folders:PATH_A,PATH_B; "
+                f"got '{name}'."
+            )
+        domains = data.load_domain_task(name, split="train", seed=options["seed"], **data_dir)
+    domains = [d[: options["limit"]] if options["limit"] else d for d in domains]
+    shapes = {tuple(d.shape[1:]) for d in domains}
+    if len(shapes) != 1:
+        raise ValueError(f"The domains of '{name}' have different image shapes {sorted(shapes)}; "
+                         "give images of one size (--image-size).")
+    if min(len(d) for d in domains) == 0:
+        raise ValueError(f"Dataset '{name}' has a domain with no images.")
+    return list(domains)
+
+
+# Models that train on several domains, and their built-in dataset.
+_DOMAIN_MODELS = {"cyclegan": "fashion_mnist_edges", "cogan": "fashion_mnist_edges",
+                  "stargan": "fashion_mnist_domains"}
+
+
+def _build_domain_model(options, image_shape, num_domains):
+    from kerasgan import models
+
+    size = min(image_shape[:2])
+    if options["model"] == "stargan":
+        return models.StarGAN(
+            image_shape=image_shape,
+            num_domains=num_domains,
+            generator_filters=options["filters"],
+            discriminator_filters=options["filters"],
+            residual_blocks=options["residual_blocks"] or 6,
+            critic_steps=options["d_steps"] or 5,
+            seed=options["seed"],
+        )
+    if num_domains != 2:
+        raise ValueError(f"--model {options['model']} learns two domains; "
+                         f"'{options['dataset']}' has {num_domains}.")
+    if options["model"] == "cogan":
+        return models.CoGAN(image_shape=image_shape, latent_dim=options["latent_dim"], seed=options["seed"])
+    return models.CycleGAN(
+        image_shape=image_shape,
+        generator_filters=options["filters"],
+        discriminator_filters=options["filters"],
+        residual_blocks=options["residual_blocks"] or (9 if size >= 256 else 6),
+        discriminator_layers=3 if size >= 64 else 2,
+        seed=options["seed"],
+    )
+
+
+def _domain_evaluation(model, options, limit=None):
+    """The built-in Fashion-MNIST task's errors on the test split (the true map is known)."""
+    from kerasgan import data
+    from kerasgan.extractors.fashion_mnist_classifier import FashionMNISTFeatureExtractor
+    from kerasgan.metrics.translation import translation_errors
+
+    task = data.DOMAIN_TASKS.get(options["dataset"])
+    if task is None:
+        return None
+    data_dir = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
+    images, labels = data.load_fashion_mnist(split="test", with_labels=True, **data_dir)
+    if options["model"] == "cogan":
+        # Liu & Tuzel (2016), Table 1: generated pairs against the true map.
+        return {"pairs": limit or 2000,
+                "pixel_agreement": model.pixel_agreement(task[1], n=limit or 2000, seed=options["seed"])}
+    if options["model"] == "stargan":
+        from kerasgan.metrics.domain_translation import evaluate_domain_translation
+        from kerasgan.metrics.domain_translation import train_domain_classifier
+
+        classifier = train_domain_classifier(task=options["dataset"], seed=options["seed"])
+        return evaluate_domain_translation(model.translate, images, labels, task=options["dataset"],
+                                           domain_classifier=classifier, num_images=limit,
+                                           seed=options["seed"])
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return translation_errors(model.translate, images, lambda x: data.apply_transform(task[1], x), labels,
+                              FashionMNISTFeatureExtractor())
 
 
 # Unconditional variants that `train --model` builds for any data shape.
@@ -275,16 +384,52 @@ def train(args):
         done = int(run.get("epochs_completed", 0))
     epochs = args.epochs or int(run.get("epochs") or 1)
     options, notes = _resolve_options(args, recorded, model_path)
+    domain_model = options["model"] in _DOMAIN_MODELS
+    if domain_model and args.dataset is None and recorded is None:
+        options["dataset"] = _DOMAIN_MODELS[options["model"]]
     for note in notes:
         print(f"kerasgan train: {note}", file=sys.stderr)
     if options["loss"] is not None:
         losses.get(options["loss"])  # an unknown name fails before the data loads
     keras.utils.set_random_seed(options["seed"])
-    x, modes = _load_training_data(options)
-    print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{options['dataset']}', "
-          f"backend {keras.backend.backend()}", flush=True)
+    if domain_model:
+        domains, modes = _load_domain_data(options), None
+        x = domains[0]
+        sizes = " and ".join(str(len(d)) for d in domains)
+        print(f"kerasgan train: {sizes} unpaired images of shape {x.shape[1:]} from '{options['dataset']}', "
+              f"backend {keras.backend.backend()}", flush=True)
+        # CycleGAN: the larger domain's batches per epoch; StarGAN: all images.
+        total = sum(map(len, domains)) if options["model"] == "stargan" else max(len(d) for d in domains)
+        batches = total // options["batch_size"]
+        if options["steps_per_epoch"]:
+            batches = min(batches, options["steps_per_epoch"])
+        if batches < 1:
+            raise ValueError(f"--batch-size {options['batch_size']} is larger than the data ({total} images).")
+    else:
+        x, modes = _load_training_data(options)
+        print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{options['dataset']}', "
+              f"backend {keras.backend.backend()}", flush=True)
     if args.resume:
         model = _load_model_file(model_path)
+    elif domain_model:
+        model = _build_domain_model(options, tuple(x.shape[1:]), len(domains))
+        stargan_steps = options["model"] == "stargan" and options["d_steps"]
+        if options["loss"] is not None or options["label_smoothing"] is not None or (
+                options["d_steps"] and not stargan_steps):
+            raise ValueError(f"--model {options['model']} takes no --loss, --label-smoothing or --d-steps "
+                             "(its losses are the paper's; stargan takes --d-steps, its critic steps).")
+        # The learning rate decays linearly to zero over the second half of the run.
+        if options["model"] == "cogan":  # a constant rate (the official code)
+            optimizers = {player: model.default_optimizer(player) for player in model.players}
+            for optimizer in optimizers.values():
+                optimizer.learning_rate = options["lr"]
+        else:
+            per_epoch_decay = {"steps_per_period": batches} if options["model"] == "cyclegan" else {}
+            optimizers = model.reference_optimizers(epochs * batches, learning_rate=options["lr"],
+                                                    **per_epoch_decay)
+        for optimizer in optimizers.values():
+            optimizer.beta_1 = options["beta1"]
+        model.compile(optimizers=optimizers, jit_compile=False if options["no_jit"] else "auto")
     else:
         model = _build_model(options, tuple(x.shape[1:]))
         model.compile(
@@ -310,12 +455,20 @@ def train(args):
         "keras": keras.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "dataset": options["dataset"],
-        "samples": int(len(x)),
+        "samples": int(sum(len(d) for d in domains) if domain_model else len(x)),
         "epochs_completed": done,
         "config": model.get_config(),
     })
     samples_dir = os.path.join(args.out, "samples")
-    if image:
+    if domain_model:
+        if options["model"] == "stargan":
+            preview = np.concatenate([d[:2] for d in domains])[:8]  # images of every domain
+        elif options["model"] == "cogan":
+            preview = options["seed"]  # pairs from fixed latent vectors
+        else:
+            preview = tuple(d[:8] for d in domains)
+        plot = callbacks.PreviewGrid(samples_dir, preview)
+    elif image:
         plot = callbacks.SampleGrid(samples_dir, num_samples=64, seed=options["seed"])
     else:
         std = {"ring": 0.02, "grid": 0.05}.get(options["dataset"])
@@ -325,8 +478,11 @@ def train(args):
     history = callbacks.LossHistory(
         os.path.join(args.out, "history.json"), os.path.join(args.out, "losses.png"), initial_epoch=done
     )
-    per_epoch = len(x) if not options["steps_per_epoch"] else min(
-        len(x), options["steps_per_epoch"] * options["batch_size"])
+    if domain_model:
+        per_epoch = batches * options["batch_size"]
+    else:
+        per_epoch = len(x) if not options["steps_per_epoch"] else min(
+            len(x), options["steps_per_epoch"] * options["batch_size"])
     checkpoint = callbacks.AtomicModelCheckpoint(model_path)
     recorder = _run_record(run_path, record, per_epoch, checkpoint)
     # The scatter adds mode coverage to the logs before the history records them;
@@ -335,10 +491,28 @@ def train(args):
     for epoch in range(done, epochs):
         # One fit per epoch, on an order fixed by (seed, epoch): a resumed run
         # sees the data in the same order as an unbroken one.
-        order = np.random.default_rng([options["seed"], epoch]).permutation(len(x))
-        if options["steps_per_epoch"]:
-            order = order[: options["steps_per_epoch"] * options["batch_size"]]
-        model.fit(x[order], batch_size=options["batch_size"], epochs=epoch + 1, initial_epoch=epoch,
+        n = batches * options["batch_size"]
+        if options["model"] == "stargan":
+            # Every domain's images with their domain index, in an order fixed by (seed, epoch).
+            images = np.concatenate(domains)
+            index = np.concatenate([np.full(len(d), i, dtype="int32") for i, d in enumerate(domains)])
+            order = np.random.default_rng([options["seed"], epoch]).permutation(len(images))[:n]
+            inputs = (images[order], index[order])
+        elif domain_model:
+            from kerasgan.data import unpaired_indices
+
+            # Unpaired: the two domains' orders drawn independently, fixed by (seed, epoch).
+            ia, ib = unpaired_indices(len(domains[0]), len(domains[1]), options["batch_size"],
+                                      seed=options["seed"], epoch=epoch)
+            inputs = (domains[0][ia[:n]], domains[1][ib[:n]])
+            if options["model"] == "cogan":  # CoGAN takes the pair as x (y would be labels)
+                inputs = (inputs,)
+        else:
+            order = np.random.default_rng([options["seed"], epoch]).permutation(len(x))
+            if options["steps_per_epoch"]:
+                order = order[: options["steps_per_epoch"] * options["batch_size"]]
+            inputs = (x[order],)
+        model.fit(*inputs, batch_size=options["batch_size"], epochs=epoch + 1, initial_epoch=epoch,
                   shuffle=False, verbose=args.verbose, callbacks=fit_callbacks)
         if guard.stopped_at is not None:
             break
@@ -349,7 +523,17 @@ def train(args):
     written = [run_path]
     if completed > 0:
         final = os.path.join(args.out, "samples.png")
-        if image:
+        if domain_model:
+            images, rows = model.preview(preview)
+            save_image_grid(images, final, rows=rows, scale=2)
+            evaluate_now = completed > done and args.eval_images != 0
+            evaluation = _domain_evaluation(model, options, args.eval_images) if evaluate_now else None
+            if evaluation is not None:
+                record["evaluation"] = evaluation
+                write_json_atomic(record, run_path)
+                print("kerasgan train: test-split " + ", ".join(
+                    f"{k} {v:.4g}" for k, v in evaluation.items() if isinstance(v, (int, float))))
+        elif image:
             save_image_grid(model.generate(64, seed=options["seed"]), final, scale=2)
         else:
             from kerasgan.callbacks.sample_scatter import scatter_plot
@@ -466,11 +650,22 @@ def sample(args):
     from kerasgan.utils import save_image_grid
 
     model = _load_any(args.model)
-    images = model.generate(args.num, seed=args.seed, verbose=int(args.num > 1024))
+    if not hasattr(model, "generate"):
+        raise ValueError(
+            f"{type(model).__name__} translates images rather than sampling them: call "
+            "model.translate(images, ...) in Python; `kerasgan train` writes its translation grids."
+        )
+    if isinstance(getattr(model, "players", None), dict) and "generators" in model.players:
+        # CoGAN: pairs of images from the same latent vectors, one row per domain.
+        images = np.stack(model.generate(args.num, seed=args.seed))
+        rows = 2
+    else:
+        images = model.generate(args.num, seed=args.seed, verbose=int(args.num > 1024))
+        rows = None
     if args.out.endswith(".npy"):
         np.save(args.out, images)
     else:
-        save_image_grid(images, args.out, scale=2)
+        save_image_grid(images.reshape(-1, *images.shape[-3:]), args.out, rows=rows, scale=2)
     print(f"wrote {args.num} samples to {args.out}")
     return 0
 

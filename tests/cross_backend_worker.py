@@ -19,12 +19,16 @@ import sys
 
 import numpy as np
 
-FACTORIES = ("dcgan", "gan")
+FACTORIES = ("dcgan", "gan", "cyclegan")
+SHAPE = (16, 16, 1)
 
 
 def build(factory):
     import kerasgan
 
+    if factory == "cyclegan":
+        return kerasgan.models.CycleGAN(image_shape=SHAPE, generator_filters=4, residual_blocks=1,
+                                        discriminator_filters=4, discriminator_layers=1, pool_size=3, seed=0)
     if factory == "dcgan":
         return kerasgan.models.DCGAN(image_shape=(28, 28, 1), generator_filters=8, discriminator_filters=8,
                                      latent_dim=16, seed=1)
@@ -35,6 +39,11 @@ def build(factory):
 def outputs(model, z):
     import keras
 
+    if hasattr(model, "translate"):  # z: fixed images of both domains
+        fake_b, fake_a = model.translate(z[0], "a_to_b"), model.translate(z[1], "b_to_a")
+        return {"samples": np.stack([fake_b, fake_a]),
+                "discriminator": np.stack([keras.ops.convert_to_numpy(model.discriminator_b(fake_b)),
+                                           keras.ops.convert_to_numpy(model.discriminator_a(fake_a))])}
     samples = model.generate(latent=z)
     return {"samples": samples, "discriminator": keras.ops.convert_to_numpy(model.discriminator(samples))}
 
@@ -45,15 +54,22 @@ def save(directory, backend):
     for factory in FACTORIES:
         keras.utils.set_random_seed(0)
         model = build(factory)
-        model.compile(loss="minimax", label_smoothing=0.1)
-        images = np.tanh(np.random.default_rng(0).standard_normal((64, 28, 28, 1))).astype("float32")
-        model.fit(images, batch_size=32, epochs=1, verbose=0, shuffle=False)
+        if factory == "cyclegan":
+            model.compile()
+            rng = np.random.default_rng(0)
+            a, b = (np.tanh(rng.standard_normal((8, *SHAPE))).astype("float32") for _ in "ab")
+            model.fit(a, b, batch_size=4, epochs=1, verbose=0, shuffle=False)
+            z = np.tanh(rng.standard_normal((2, 4, *SHAPE))).astype("float32")
+        else:
+            model.compile(loss="minimax", label_smoothing=0.1)
+            images = np.tanh(np.random.default_rng(0).standard_normal((64, 28, 28, 1))).astype("float32")
+            model.fit(images, batch_size=32, epochs=1, verbose=0, shuffle=False)
+            z = model.latent_noise(16, seed=5)
         stem = os.path.join(directory, f"{backend}-{factory}")
         model.save(stem + ".keras")
         model.save_weights(stem + ".weights.h5")
         with open(stem + ".json", "w") as f:
             json.dump({"class": type(model).__name__, "config": model.get_config()}, f)
-        z = model.latent_noise(16, seed=5)
         np.save(stem + ".latent.npy", z)
         np.savez(stem + ".expected.npz", **outputs(model, z))
 

@@ -6,10 +6,12 @@ import signal
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+import kerasgan
 from kerasgan import cli
 
 KILL_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cli_kill_worker.py")
@@ -256,3 +258,65 @@ def test_a_run_with_no_finite_epoch_writes_no_model_and_only_valid_json(tmp_path
     run = strict((out / "run.json").read_text())
     assert run["epochs_completed"] == 0 and run["stopped_on_nonfinite_loss"] is True
     assert not (out / "history.json").exists() or strict((out / "history.json").read_text())
+
+
+def _fashion_mnist_or_skip():
+    try:
+        kerasgan.data.load_fashion_mnist(split="test", download=False)
+    except kerasgan.data.DatasetNotFoundError as error:
+        pytest.skip(str(error))
+
+
+@pytest.mark.once  # CLI plumbing; the model's steps are tested per backend in test_cyclegan.py
+def test_cyclegan_trains_on_its_built_in_task_reports_and_resumes(tmp_path, capsys):
+    _fashion_mnist_or_skip()
+    out = tmp_path / "cyclegan"
+    args = ["train", "--model", "cyclegan", "--limit", "16", "--batch-size", "4", "--filters", "4",
+            "--residual-blocks", "1", "--steps-per-epoch", "2", "--eval-images", "64", "--verbose", "0",
+            "--out", str(out)]
+    assert cli.main([*args, "--epochs", "1"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["dataset"] == "fashion_mnist_edges" and run["config"]["image_shape"] == [28, 28, 1]
+    report = run["evaluation"]
+    assert report["images"] == 64 and 0 <= report["cycled_class_agreement"] <= 1
+    assert report["mae_a_to_b"] > 0 and report["classifier_accuracy"] > 0.8
+    # Rows A, G(A), F(G(A)), B, F(B), G(F(B)) of 8 images (28 px, 2 px padding, ×2).
+    assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (6 * 30 + 2))
+    assert (out / "samples" / "preview_epoch_001.png").exists()
+    assert cli.main([*args, "--epochs", "2", "--resume"]) == 0
+    resumed = keras.saving.load_model(out / "model.keras")
+    assert type(resumed) is kerasgan.models.CycleGAN
+    assert int(resumed.optimizer.iterations.numpy()) == 4
+    assert json.loads((out / "run.json").read_text())["epochs_completed"] == 2
+    capsys.readouterr()
+    assert cli.main(["train", "--model", "cyclegan", "--dataset", "digits", "--out", str(tmp_path / "x"),
+                     "--verbose", "0"]) == 2
+    assert "--model cyclegan trains on two domains" in capsys.readouterr().err
+
+
+@pytest.mark.once  # CLI plumbing; the model's steps are tested per backend in test_stargan.py
+def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path):
+    _fashion_mnist_or_skip()
+    out = tmp_path / "stargan"
+    assert cli.main(["train", "--model", "stargan", "--limit", "40", "--batch-size", "10", "--d-steps", "2",
+                     "--filters", "4", "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "20",
+                     "--verbose", "0", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["dataset"] == "fashion_mnist_domains" and run["config"]["num_domains"] == 4
+    assert 0 <= run["evaluation"]["domain_accuracy"] <= 1
+    # Rows: the 8 example images, then their translations into each of the 4 domains.
+    assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (5 * 30 + 2))
+
+
+@pytest.mark.once  # CLI plumbing; the model's steps are tested per backend in test_cogan.py
+def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_pairs(tmp_path):
+    _fashion_mnist_or_skip()
+    out = tmp_path / "cogan"
+    assert cli.main(["train", "--model", "cogan", "--limit", "16", "--batch-size", "8", "--latent-dim", "8",
+                     "--steps-per-epoch", "1", "--eval-images", "50", "--verbose", "0", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["dataset"] == "fashion_mnist_edges" and run["evaluation"]["pairs"] == 50
+    assert 0 <= run["evaluation"]["pixel_agreement"] <= 1
+    assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (2 * 30 + 2))
+    assert cli.main(["sample", str(out / "model.keras"), "--num", "4", "--out", str(tmp_path / "pairs.npy")]) == 0
+    assert np.load(tmp_path / "pairs.npy").shape == (2, 4, 28, 28, 1)

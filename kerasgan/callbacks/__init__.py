@@ -7,3 +7,4 @@ from kerasgan.callbacks.nan_guard import NaNGuard
 from kerasgan.callbacks.sample_grid import SampleGrid
 from kerasgan.callbacks.sample_scatter import SampleScatter
 from kerasgan.callbacks.training_report import TrainingReport
+from kerasgan.callbacks.preview_grid import PreviewGrid

@@ -370,6 +370,12 @@ class AdversarialModel(keras.Model):
         """One gradient step of `player` on `loss_fn(outputs) -> (loss, logs)`,
         where `outputs, pullback` come from `forward_with_pullback(player, ...)`:
         d loss / d outputs, pulled back to the player's variables."""
+        if player in self.historical_averages:
+            # Its cost depends on the weights directly, not through `outputs`.
+            raise ValueError(
+                f"historical_averaging cannot apply to the {player!r} player's step of "
+                f"{type(self).__name__}: it differentiates through kept outputs only."
+            )
         logs = backend_steps.get().take_step_through(
             self, player, outputs, pullback, self._objective(player, loss_fn)
         )

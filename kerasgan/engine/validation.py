@@ -12,6 +12,21 @@ def positive_int(value, name):
     return int(value)
 
 
+def image_shape(value, owner, example="(28, 28, 1) or (64, 64, 3)"):
+    """`value` as a `(height, width, channels)` tuple of positive ints, or a
+    ValueError naming `owner` (e.g. "DCGAN") and an example."""
+    try:
+        shape = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(
+            f"{owner}'s image_shape is (height, width, channels) of positive sizes, "
+            f"e.g. {example}; got {value!r}."
+        )
+    return shape
+
+
 def value_range(data_range):
     if data_range is None:
         return None
@@ -46,6 +61,33 @@ def first_batch(x):
     if module.startswith(("jax", "jaxlib", "torch")) or hasattr(x, "__array__"):
         return np.asarray(x.cpu() if hasattr(x, "cpu") else x)
     return None
+
+
+def first_domain_batches(x, y=None):
+    """The first batch of each domain of unpaired two-domain data given to
+    `fit` as `fit(a, b)`, `fit((a, b))` or a dataset of `(a, b)` batches:
+    a list of numpy arrays (one item when only one domain is found), or None
+    when the data cannot be peeked."""
+    if y is not None:
+        return [first_batch(x), first_batch(y)]
+    if isinstance(x, (tuple, list)) and x and not np.isscalar(x[0]):
+        return [first_batch(part) for part in x]
+    batch = None
+    module = type(x).__module__
+    if module.startswith("tensorflow") and hasattr(x, "take") and hasattr(x, "element_spec"):
+        for batch in x.take(1):
+            pass
+    elif hasattr(x, "__getitem__") and hasattr(x, "num_batches"):  # PyDataset
+        batch = x[0]
+    elif x is not None:
+        return [first_batch(x)]
+    if batch is None:
+        return None
+    if isinstance(batch, (tuple, list)):
+        if len(batch) == 1 and isinstance(batch[0], (tuple, list)):
+            batch = batch[0]
+        return [np.asarray(part) for part in batch]
+    return [np.asarray(batch)]
 
 
 def _images_of(batch):

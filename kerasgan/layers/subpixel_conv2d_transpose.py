@@ -34,8 +34,6 @@ result is cropped by ``p`` (plus a constant tail) to ``L``.  Input padding
 and the crops are independent of the input size.
 """
 
-import math
-
 import keras
 import numpy as np
 from keras import ops

@@ -3,6 +3,7 @@ Learning with Deep Convolutional Generative Adversarial Networks"."""
 
 import keras
 
+from kerasgan.engine import validation
 from kerasgan.engine.latent_gan import LatentGAN
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
@@ -47,16 +48,7 @@ class DCGAN(LatentGAN):
         upsampling="auto",
         **kwargs,
     ):
-        given = image_shape
-        try:
-            image_shape = tuple(int(v) for v in image_shape)
-        except (TypeError, ValueError):
-            image_shape = ()
-        if len(image_shape) != 3 or min(image_shape) < 1:
-            raise ValueError(
-                "DCGAN's image_shape is (height, width, channels) of positive sizes, "
-                f"e.g. (28, 28, 1) or (64, 64, 3); got {given!r}."
-            )
+        image_shape = validation.image_shape(image_shape, "DCGAN")
         self.hyperparameters = {
             "image_shape": image_shape,
             "latent_dim": int(latent_dim),

@@ -1,5 +1,7 @@
 """Network builders."""
 
+from kerasgan.nets.cogan import cogan_discriminators
+from kerasgan.nets.cogan import cogan_generators
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
 from kerasgan.nets.dense import dense_discriminator

@@ -65,7 +65,9 @@ def resnet_generator(
             (StarGAN's target-domain label), tiled over the image and
             concatenated with its channels before the first conv (Choi et al.
             2018, §3, and the official model.py); the model then takes
-            `[image, condition]`.
+            `[image, condition]`, and the first conv zero-pads as the
+            official one (with reflection padding the instance norm after
+            it would remove the constant condition maps).
         normalization: `"instance"` (affine-free, CycleGAN's default),
             `"instance_affine"` (StarGAN), `"batch"` or None.
 
@@ -95,8 +97,16 @@ def resnet_generator(
         maps = keras.layers.UpSampling2D((height, width), name="condition_tile")(maps)
         h = keras.layers.Concatenate(name="image_and_condition")([image, maps])
 
-    # c7s1-64: 7×7 conv after reflection padding 3.
-    h = ReflectionPadding2D(3, name="in_pad")(h)
+    # c7s1-64: 7×7 conv after reflection padding 3. Conditioned (StarGAN):
+    # zero padding 3, the official `Conv2d(3 + c_dim, 64, 7, padding=3)`. The
+    # tiled condition is constant over the image, and so is its reflection
+    # padding; the conv would turn it into a per-channel constant that the
+    # instance norm after it subtracts, erasing the condition. Zero padding
+    # makes its contribution vary near the borders, which the norm keeps.
+    if condition_dim:
+        h = keras.layers.ZeroPadding2D(3, name="in_pad")(h)
+    else:
+        h = ReflectionPadding2D(3, name="in_pad")(h)
     h = _conv_norm_relu(h, normalization, "in", filters, 7)
     # d128, d256: 3×3 stride 2 with torch's padding=1 (zero-pad 1, valid conv).
     for i, mult in enumerate((2, 4)):

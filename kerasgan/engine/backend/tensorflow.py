@@ -75,17 +75,23 @@ def forward_with_pullback(model, player, fn):
         outputs = fn()
 
     def pullback(cotangent):
-        return tape.gradient(outputs, variables, output_gradients=cotangent)
+        return tape.gradient(
+            tf.nest.flatten(outputs), variables, output_gradients=tf.nest.flatten(cotangent)
+        )
 
     return outputs, pullback
 
 
 def take_step_through(model, player, outputs, pullback, loss_fn):
+    # `outputs` may be a structure of tensors (CycleGAN's translations).
     with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(outputs)
         loss, logs = loss_fn(outputs)
         loss = _replica_mean(loss)
-    grads = pullback(tape.gradient(loss, outputs))
+    cotangent = tape.gradient(
+        loss, outputs, unconnected_gradients=tf.UnconnectedGradients.ZERO
+    )
+    grads = pullback(cotangent)
     model.player_optimizer(player).apply(grads, model.player_variables(player))
     return logs
 

@@ -2,6 +2,7 @@
 
 import contextlib
 
+import keras
 import torch
 
 from kerasgan import fast_ops
@@ -31,20 +32,28 @@ def forward_with_pullback(model, player, fn):
     parameters = [v.value for v in variables]
     with _frozen_except(model, variables), torch.enable_grad():
         outputs = fn()
+    flat_outputs = keras.tree.flatten(outputs)
 
     def pullback(cotangent):
-        return torch.autograd.grad(outputs, parameters, cotangent, allow_unused=True)
+        return torch.autograd.grad(
+            flat_outputs, parameters, keras.tree.flatten(cotangent), allow_unused=True
+        )
 
     return outputs, pullback
 
 
 def take_step_through(model, player, outputs, pullback, loss_fn):
-    inputs = outputs.detach().requires_grad_(True)
+    # `outputs` may be a structure of tensors (CycleGAN's translations).
+    inputs = keras.tree.map_structure(lambda t: t.detach().requires_grad_(True), outputs)
+    flat_inputs = keras.tree.flatten(inputs)
     with _frozen_except(model, ()), torch.enable_grad():
         loss, logs = loss_fn(inputs)
-        (cotangent,) = torch.autograd.grad(loss, inputs)
+        cotangents = torch.autograd.grad(loss, flat_inputs, allow_unused=True)
+    cotangents = [
+        torch.zeros_like(x) if c is None else c for x, c in zip(flat_inputs, cotangents)
+    ]
     variables = model.player_variables(player)
-    _apply(model, player, pullback(cotangent), variables)
+    _apply(model, player, pullback(keras.tree.pack_sequence_as(inputs, cotangents)), variables)
     return logs
 
 
