@@ -491,7 +491,7 @@ def train(args):
     for epoch in range(done, epochs):
         # One fit per epoch, on an order fixed by (seed, epoch): a resumed run
         # sees the data in the same order as an unbroken one.
-        n = batches * options["batch_size"]
+        n = batches * options["batch_size"] if domain_model else None
         if options["model"] == "stargan":
             # Every domain's images with their domain index, in an order fixed by (seed, epoch).
             images = np.concatenate(domains)
