@@ -19,9 +19,11 @@ The official setting is 5000 iterations of batch 64 with the full widths
 (generator 1024-512-256-128, discriminator 20-50-500). On a 2-core CPU one
 iteration of those networks takes seconds, so the defaults here are a
 narrower generator (256-128-64-32, the discriminator as in the paper; about
-0.17 s per iteration with TensorFlow, the fastest backend here, against
-0.22 s with JAX and 1.7 s at the full widths) and 3000 iterations, which fit
-in 10 minutes; pass
+0.17 s per iteration with TensorFlow, the fastest backend here, on an idle
+2-core CPU, against 0.22 s with JAX and 1.7 s at the full widths) and 3000
+iterations (about 9 minutes when idle). On a shared machine, bound the time
+with `--time-limit`: the published runs got 710 to 1897 iterations in 540 s
+under other jobs' load (their JSON files record the count). Pass
 `--generator-filters 1024,512,256,128 --iterations 5000` for the official run.
 
 Usage:
@@ -68,8 +70,8 @@ def parse_args(argv=None):
     p.add_argument("--task", choices=("edges", "negative"), default="edges")
     p.add_argument(
         "--iterations", type=int, default=3000,
-        help="training iterations (official: 5000; the default, with the default "
-        "widths, took about 8.5 minutes on a 2-core CPU under TensorFlow)",
+        help="training iterations (official: 5000; the default takes about 9 minutes "
+        "with the default widths on an idle 2-core CPU under TensorFlow)",
     )
     p.add_argument(
         "--time-limit", type=float, default=None,

@@ -9,6 +9,7 @@ import kerasgan
 from kerasgan.models import CoGAN
 from kerasgan.nets import cogan_discriminators
 from kerasgan.nets import cogan_generators
+from kerasgan.nets.cogan import MaxPooling2x2
 
 TINY = dict(latent_dim=8, generator_filters=(16, 8, 8, 4), discriminator_filters=(4, 4, 8))
 
@@ -54,6 +55,13 @@ def test_generators_tie_their_first_layers_and_discriminators_their_last(image_s
     assert len(shared_d) == 7  # conv1, conv2, conv3 kernels and biases, PReLU slope
     shared_g = _ids(g_a.trainable_variables) & _ids(g_b.trainable_variables)
     assert len(shared_g) == 8  # four kernels (no biases before batch norm), four slopes
+
+
+@pytest.mark.parametrize("size", [(24, 24), (5, 7)])
+def test_reshape_max_pooling_matches_keras_max_pooling(size):
+    x = np.random.default_rng(0).normal(size=(3, *size, 4)).astype("float32")
+    expected = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(x))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(MaxPooling2x2()(x)), expected)
 
 
 def test_share_false_ties_nothing_and_partial_sharing_counts_from_the_right_end():
