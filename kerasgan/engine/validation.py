@@ -27,6 +27,20 @@ def image_shape(value, owner, example="(28, 28, 1) or (64, 64, 3)"):
     return shape
 
 
+def image_batch(images, image_shape, what="translate"):
+    """`images` as a float32 batch `(n, *image_shape)` (one image gets a batch
+    axis), or a ValueError naming `what` expected that shape."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3 and images.shape == tuple(image_shape):
+        images = images[None]
+    if images.ndim != 4 or images.shape[1:] != tuple(image_shape):
+        raise ValueError(
+            f"{what} expects images of shape (n, {', '.join(map(str, image_shape))}); "
+            f"got {images.shape}."
+        )
+    return images
+
+
 def value_range(data_range):
     if data_range is None:
         return None

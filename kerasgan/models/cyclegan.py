@@ -294,14 +294,7 @@ class CycleGAN(AdversarialModel):
             raise ValueError(
                 f"direction must be one of {DIRECTIONS}; got {direction!r}."
             )
-        images = np.asarray(images, dtype="float32")
-        if images.ndim == 3 and images.shape == self.image_shape:
-            images = images[None]
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ValueError(
-                f"translate expects images of shape (n, {', '.join(map(str, self.image_shape))}); "
-                f"got {images.shape}."
-            )
+        images = validation.image_batch(images, self.image_shape)
         generator = self.generator_ab if direction == "a_to_b" else self.generator_ba
         if len(images) <= batch_size:
             return ops.convert_to_numpy(ops.cast(generator(images, training=False), "float32"))

@@ -412,15 +412,7 @@ class StarGAN(AdversarialModel):
         return self.generator(inputs, training=training)
 
     def _check_images(self, images):
-        images = np.asarray(images, dtype="float32")
-        if images.ndim == 3 and images.shape == self.image_shape:
-            images = images[None]
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ValueError(
-                f"translate expects images of shape (n, {', '.join(map(str, self.image_shape))}); "
-                f"got {images.shape}."
-            )
-        return images
+        return validation.image_batch(images, self.image_shape)
 
     def target_vectors(self, target, n):
         """The condition vectors `(n, num_domains)` for `translate`'s target."""

@@ -44,6 +44,7 @@ import keras
 from keras import ops
 
 from kerasgan.layers.subpixel_conv2d_transpose import SubPixelConv2DTranspose
+from kerasgan.engine import validation
 
 # Default widths: the official MNIST networks.
 GENERATOR_FILTERS = (1024, 512, 256, 128)
@@ -105,17 +106,7 @@ def _prelu(name):
 
 def check_image_shape(image_shape, who="CoGAN"):
     """`image_shape` as a tuple of three positive ints (or a ValueError)."""
-    given = image_shape
-    try:
-        image_shape = tuple(int(v) for v in image_shape)
-    except (TypeError, ValueError):
-        image_shape = ()
-    if len(image_shape) != 3 or min(image_shape) < 1:
-        raise ValueError(
-            f"{who}'s image_shape is (height, width, channels) of positive sizes, "
-            f"e.g. (28, 28, 1) or (32, 32, 3); got {given!r}."
-        )
-    return image_shape
+    return validation.image_shape(image_shape, who, "(28, 28, 1) or (32, 32, 3)")
 
 
 def _widths(filters, count, default, name):
