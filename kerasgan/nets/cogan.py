@@ -43,8 +43,8 @@ import functools
 import keras
 from keras import ops
 
-from kerasgan.layers.subpixel_conv2d_transpose import SubPixelConv2DTranspose
 from kerasgan.engine import validation
+from kerasgan.layers.subpixel_conv2d_transpose import SubPixelConv2DTranspose
 
 # Default widths: the official MNIST networks.
 GENERATOR_FILTERS = (1024, 512, 256, 128)
