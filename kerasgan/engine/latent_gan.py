@@ -323,21 +323,7 @@ class LatentGAN(AdversarialModel):
             ema: sample from the moving-average generator; default: whenever
                 the model keeps one (`generator_ema`).
         """
-        if latent is None:
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(
-                    f"generate needs n, a whole number of samples >= 1, or latent vectors; "
-                    f"got n={n!r}."
-                )
-            if seed is None:
-                latent = ops.convert_to_numpy(self.sample_latent(int(n)))
-            else:
-                latent = self.latent_noise(int(n), seed=seed)
-        latent = np.asarray(latent, dtype="float32")
-        if latent.ndim != 2 or latent.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"latent must have shape (n, {self.latent_dim}); got {latent.shape}."
-            )
+        latent = resolve_latent(self, n, latent, seed)
         labels = self.check_generation_labels(labels, len(latent))
         if ema is None:
             ema = self.ema_generator is not None
@@ -531,6 +517,27 @@ class LatentGAN(AdversarialModel):
         this class serializes the networks themselves.
         """
         return {**super().network_config(), "latent_dim": self.latent_dim}
+
+
+def resolve_latent(model, n, latent, seed, unit="samples"):
+    """The latent vectors `generate` decodes, as a float32 numpy array:
+    `latent` as given, else `n` vectors from numpy seed `seed` (the same on
+    every backend, `model.latent_noise`) or from the model's `SeedGenerator`
+    (`model.sample_latent`) when `seed` is None."""
+    if latent is None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(
+                f"generate needs n, a whole number of {unit} >= 1, or latent vectors; "
+                f"got n={n!r}."
+            )
+        if seed is None:
+            latent = ops.convert_to_numpy(model.sample_latent(int(n)))
+        else:
+            latent = model.latent_noise(int(n), seed=seed)
+    latent = np.asarray(latent, dtype="float32")
+    if latent.ndim != 2 or latent.shape[1] != model.latent_dim or len(latent) == 0:
+        raise ValueError(f"latent must have shape (n, {model.latent_dim}); got {latent.shape}.")
+    return latent
 
 
 def _first_shape(shape):

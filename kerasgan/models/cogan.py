@@ -7,6 +7,7 @@ from keras import ops
 from kerasgan import losses as losses_module
 from kerasgan.engine import distribution
 from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.latent_gan import resolve_latent
 from kerasgan.nets.cogan import DISCRIMINATOR_FILTERS
 from kerasgan.nets.cogan import GENERATOR_FILTERS
 from kerasgan.nets.cogan import check_image_shape
@@ -221,19 +222,7 @@ class CoGAN(AdversarialModel):
         Returns:
             `(images_a, images_b)`, two float32 arrays `(n, *image_shape)`.
         """
-        if latent is None:
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(
-                    "generate needs n, a whole number of pairs >= 1, or latent vectors; "
-                    f"got n={n!r}."
-                )
-            if seed is None:
-                latent = ops.convert_to_numpy(self.sample_latent(int(n)))
-            else:
-                latent = self.latent_noise(int(n), seed=seed)
-        latent = np.asarray(latent, dtype="float32")
-        if latent.ndim != 2 or latent.shape[1] != self.latent_dim or len(latent) == 0:
-            raise ValueError(f"latent must have shape (n, {self.latent_dim}); got {latent.shape}.")
+        latent = resolve_latent(self, n, latent, seed, unit="pairs")
         images_a, images_b = [], []
         for i in range(0, len(latent), batch_size):
             chunk = ops.convert_to_tensor(latent[i : i + batch_size])
