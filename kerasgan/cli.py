@@ -29,6 +29,18 @@ def _positive_int(text):
     return value
 
 
+def _schedule(text):
+    try:
+        stabilise, fade = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected STABILISE,FADE, two whole numbers of images, e.g. 60000,60000; got {text!r}"
+        ) from None
+    if stabilise < 1 or fade < 1:
+        raise argparse.ArgumentTypeError(f"each phase needs at least 1 image; got {text!r}")
+    return [stabilise, fade]
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -56,10 +68,11 @@ def _build_parser():
         "--limit, --batch-size and --seed; a data flag given again overrides it and "
         "says so) until its total, or a new --epochs, is done.",
     )
-    train.add_argument("--model", default=None, choices=["dcgan", "gan", *sorted(_VARIANTS), *sorted(_DOMAIN_MODELS)],
-                       help="the variant (default: dcgan); cyclegan trains on two domains (default dataset: "
-                       "fashion_mnist_edges), cogan learns their joint distribution (the same default), "
-                       "stargan translates between several (default: fashion_mnist_domains)")
+    train.add_argument("--model", default=None, choices=["dcgan", "gan", "progan", *sorted(_VARIANTS), *sorted(_DOMAIN_MODELS)],
+                       help="the variant (default: dcgan); progan grows from 4x4 to --resolution; cyclegan "
+                       "trains on two domains (default dataset: fashion_mnist_edges), cogan learns their joint "
+                       "distribution (the same default), stargan translates between several (default: "
+                       "fashion_mnist_domains)")
     train.add_argument("--dataset", default=None,
                        help="a kerasgan.data name: fashion_mnist (default), mnist, cifar10, digits, ring, grid, "
                        "a TensorFlow Datasets name, or folder:PATH (your own PNG/JPEG images); for two-domain "
@@ -81,6 +94,12 @@ def _build_parser():
     train.add_argument("--residual-blocks", type=_positive_int, default=None,
                        help="cyclegan, stargan: residual blocks per generator (default: 6; cyclegan 9 from 256x256 "
                        "up, as the paper)")
+    train.add_argument("--resolution", type=_positive_int, default=None,
+                       help="progan: the final resolution, a power of two (default: the images' size rounded up "
+                       "to one; smaller images are padded with black, larger ones resized)")
+    train.add_argument("--schedule", type=_schedule, default=None,
+                       help="progan: real images per stabilisation and per fade, STABILISE,FADE (default: "
+                       "60000,60000 below 128x128, the paper's 800000,800000 from 128x128 up)")
     train.add_argument("--loss", default=None, help="adversarial loss (default: the model's own)")
     train.add_argument("--label-smoothing", type=float, default=None,
                        help="one-sided label smoothing of a log-likelihood loss, e.g. 0.1")
@@ -152,6 +171,7 @@ _DATA_OPTIONS = {
 _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": 2e-4, "beta1": 0.5, "no_jit": False,
+    "resolution": None, "schedule": None,
 }
 
 
@@ -337,6 +357,14 @@ def _build_model(options, data_shape):
             data_range=(-1.0, 1.0) if image else None,
             **common,
         )
+    if options["model"] == "progan":
+        return models.ProGAN(
+            image_shape=data_shape,
+            latent_dim=options["latent_dim"],
+            max_filters=options["filters"],
+            schedule=options["schedule"],
+            seed=options["seed"],
+        )
     if options["model"] == "dcgan":
         if not image:
             raise ValueError(
@@ -355,6 +383,28 @@ def _build_model(options, data_shape):
         data_range=(-1.0, 1.0) if image else None,
         **common,
     )
+
+
+def _progan_images(x, options):
+    """Images for --model progan: square, at --resolution (a power of two; default:
+    the size rounded up to one), padded with black when smaller, resized when larger."""
+    from kerasgan import data
+    from kerasgan.nets.progan import check_resolution
+
+    if x.ndim != 4 or x.shape[1] != x.shape[2]:
+        raise ValueError(f"--model progan trains on square images; '{options['dataset']}' has samples of "
+                         f"shape {x.shape[1:]}.")
+    size, resolution = x.shape[1], 4
+    while resolution < size:
+        resolution *= 2
+    resolution = options["resolution"] or resolution
+    check_resolution(resolution, "--resolution")
+    options["resolution"] = resolution
+    if size < resolution:
+        return data.pad_images(x, resolution)
+    if size > resolution:
+        return data.resize_images(x, resolution)
+    return x
 
 
 def train(args):
@@ -385,6 +435,13 @@ def train(args):
     epochs = args.epochs or int(run.get("epochs") or 1)
     options, notes = _resolve_options(args, recorded, model_path)
     domain_model = options["model"] in _DOMAIN_MODELS
+    if options["model"] == "progan" and recorded is None:
+        # ProGAN's Adam (Karras et al. 2018, A.1) unless --lr / --beta1 are given.
+        options["lr"] = 1e-3 if args.lr is None else options["lr"]
+        options["beta1"] = 0.0 if args.beta1 is None else options["beta1"]
+    for name in ("resolution", "schedule"):
+        if options[name] is not None and options["model"] != "progan":
+            raise ValueError(f"{_flag(name)} applies to --model progan only.")
     if domain_model and args.dataset is None and recorded is None:
         options["dataset"] = _DOMAIN_MODELS[options["model"]]
     for note in notes:
@@ -407,6 +464,8 @@ def train(args):
             raise ValueError(f"--batch-size {options['batch_size']} is larger than the data ({total} images).")
     else:
         x, modes = _load_training_data(options)
+        if options["model"] == "progan":
+            x = _progan_images(x, options)
         print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{options['dataset']}', "
               f"backend {keras.backend.backend()}", flush=True)
     if args.resume:
@@ -430,6 +489,17 @@ def train(args):
         for optimizer in optimizers.values():
             optimizer.beta_1 = options["beta1"]
         model.compile(optimizers=optimizers, jit_compile=False if options["no_jit"] else "auto")
+    elif options["model"] == "progan":
+        for name in ("loss", "label_smoothing", "d_steps"):
+            if options[name] is not None:
+                raise ValueError(f"--model progan takes no {_flag(name)}: it trains with WGAN-GP and drift, "
+                                 "one critic step per generator step (Karras et al. 2018, A.1).")
+        if options["reuse_fakes"]:
+            raise ValueError("--model progan takes no --reuse-fakes: each step draws fresh latent vectors.")
+        model = _build_model(options, tuple(x.shape[1:]))
+        model.compile(optimizers={player: keras.optimizers.Adam(
+            options["lr"], beta_1=options["beta1"], beta_2=0.99, epsilon=1e-8) for player in model.players},
+            jit_compile=False if options["no_jit"] else "auto")
     else:
         model = _build_model(options, tuple(x.shape[1:]))
         model.compile(
@@ -468,6 +538,8 @@ def train(args):
         else:
             preview = tuple(d[:8] for d in domains)
         plot = callbacks.PreviewGrid(samples_dir, preview)
+    elif options["model"] == "progan":
+        plot = callbacks.GrowthGrid(samples_dir, num_samples=64, seed=options["seed"])
     elif image:
         plot = callbacks.SampleGrid(samples_dir, num_samples=64, seed=options["seed"])
     else:
@@ -533,6 +605,8 @@ def train(args):
                 write_json_atomic(record, run_path)
                 print("kerasgan train: test-split " + ", ".join(
                     f"{k} {v:.4g}" for k, v in evaluation.items() if isinstance(v, (int, float))))
+        elif options["model"] == "progan":
+            save_image_grid(callbacks.GrowthGrid.grid_images(model, 64, options["seed"]), final, scale=2)
         elif image:
             save_image_grid(model.generate(64, seed=options["seed"]), final, scale=2)
         else:

@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-FACTORIES = ("dcgan", "gan", "cyclegan")
+FACTORIES = ("dcgan", "gan", "cyclegan", "progan")
 SHAPE = (16, 16, 1)
 
 
@@ -29,6 +29,9 @@ def build(factory):
     if factory == "cyclegan":
         return kerasgan.models.CycleGAN(image_shape=SHAPE, generator_filters=4, residual_blocks=1,
                                         discriminator_filters=4, discriminator_layers=1, pool_size=3, seed=0)
+    if factory == "progan":  # saved mid-fade of 16×16 (stage 2, α = 0.5)
+        return kerasgan.models.ProGAN(image_shape=SHAPE, latent_dim=8, filter_base=32, max_filters=8,
+                                      schedule=(20, 16), seed=0)
     if factory == "dcgan":
         return kerasgan.models.DCGAN(image_shape=(28, 28, 1), generator_filters=8, discriminator_filters=8,
                                      latent_dim=16, seed=1)
@@ -45,6 +48,10 @@ def outputs(model, z):
                 "discriminator": np.stack([keras.ops.convert_to_numpy(model.discriminator_b(fake_b)),
                                            keras.ops.convert_to_numpy(model.discriminator_a(fake_a))])}
     samples = model.generate(latent=z)
+    if hasattr(model, "growth"):  # ProGAN: the critic at the current stage and α
+        stage, alpha, _ = model.growth()
+        scores = model.discriminator(samples, stage=stage, alpha=alpha)
+        return {"samples": samples, "discriminator": keras.ops.convert_to_numpy(scores)}
     return {"samples": samples, "discriminator": keras.ops.convert_to_numpy(model.discriminator(samples))}
 
 
@@ -60,6 +67,11 @@ def save(directory, backend):
             a, b = (np.tanh(rng.standard_normal((8, *SHAPE))).astype("float32") for _ in "ab")
             model.fit(a, b, batch_size=4, epochs=1, verbose=0, shuffle=False)
             z = np.tanh(rng.standard_normal((2, 4, *SHAPE))).astype("float32")
+        elif factory == "progan":
+            model.compile()
+            images = np.tanh(np.random.default_rng(0).standard_normal((64, *SHAPE))).astype("float32")
+            model.fit(images, batch_size=16, epochs=1, verbose=0, shuffle=False)
+            z = model.latent_noise(16, seed=5)
         else:
             model.compile(loss="minimax", label_smoothing=0.1)
             images = np.tanh(np.random.default_rng(0).standard_normal((64, 28, 28, 1))).astype("float32")

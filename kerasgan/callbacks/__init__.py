@@ -1,6 +1,7 @@
 """Callbacks for adversarial training."""
 
 from kerasgan.callbacks.evaluation import GANEvaluation
+from kerasgan.callbacks.growth_grid import GrowthGrid
 from kerasgan.callbacks.loss_history import LossHistory
 from kerasgan.callbacks.model_checkpoint import AtomicModelCheckpoint
 from kerasgan.callbacks.nan_guard import NaNGuard

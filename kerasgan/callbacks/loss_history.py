@@ -88,7 +88,7 @@ def plot_history(history, path):
     losses = [k for k in steps if k.endswith("loss")]
     others = [k for k in steps if k not in losses]
     fig, axes = plt.subplots(1, 2 if others else 1, figsize=(11 if others else 6, 4), squeeze=False)
-    for ax, names, title in ((axes[0, 0], losses, "losses"), (axes[0, -1], others, "discriminator outputs")):
+    for ax, names, title in ((axes[0, 0], losses, "losses"), (axes[0, -1], others, "discriminator outputs and schedules")):
         if not names:
             continue
         for name in names:

@@ -48,6 +48,7 @@ from kerasgan.data.idx import write_idx
 from kerasgan.data.images import check_images
 from kerasgan.data.images import from_unit_range
 from kerasgan.data.images import load_image_folder
+from kerasgan.data.images import pad_images
 from kerasgan.data.images import resize_images
 from kerasgan.data.images import to_unit_range
 from kerasgan.data.tfds import load_celeba
@@ -184,6 +185,7 @@ __all__ = [
     "load_domain_task",
     "load_fashion_mnist",
     "load_image_folder",
+    "pad_images",
     "load_mnist",
     "load_tfds_cycle_gan",
     "load_tfds_images",

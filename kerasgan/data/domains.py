@@ -36,7 +36,7 @@ import numpy as np
 
 from kerasgan.data.errors import UnknownDatasetError
 from kerasgan.data.images import _as_numpy
-from kerasgan.data.images import _size_pair
+from kerasgan.data.images import pad_images
 from kerasgan.data.images import check_images
 
 # Images per block in `dilate`: bounds its temporary memory on large datasets.
@@ -373,26 +373,13 @@ def load_domain_task(
         split, data_dir=data_dir, with_labels=True, download=download
     )
     if image_size is not None:
-        x = _pad(x, image_size)
+        x = pad_images(x, image_size)
     if split == "train":
         domains, labels = unpaired_domains(x, transforms, labels=y, seed=seed)
     else:
         domains = [apply_transform(t, x) for t in transforms]
         labels = [y.copy() for _ in transforms]
     return (domains, labels) if with_labels else domains
-
-
-def _pad(x, image_size):
-    height, width = _size_pair(image_size)
-    h, w = x.shape[1:3]
-    if height < h or width < w:
-        raise ValueError(
-            f"image_size {image_size!r} is smaller than the images ({h}x{w}); it "
-            "pads, it does not shrink (use kerasgan.data.resize_images to resize)."
-        )
-    top, left = (height - h) // 2, (width - w) // 2
-    pads = ((0, 0), (top, height - h - top), (left, width - w - left), (0, 0))
-    return np.pad(x, pads, constant_values=np.float32(-1.0))
 
 
 # --- evaluation -------------------------------------------------------------------

@@ -121,6 +121,30 @@ def resize_images(images, image_size):
     return out
 
 
+def pad_images(images, image_size, value=-1.0):
+    """Pads NHWC images evenly on every side to `image_size` (an int or
+    `(height, width)`) with `value` (-1: black in the `[-1, 1]` range), e.g.
+    Fashion-MNIST's 28×28 to 32×32 for networks that halve down to 4×4.
+
+    Example:
+
+    ```python
+    x = pad_images(load_fashion_mnist(), 32)  # (60000, 32, 32, 1)
+    ```
+    """
+    images = np.asarray(images)
+    height, width = _size_pair(image_size)
+    h, w = images.shape[1:3]
+    if height < h or width < w:
+        raise ValueError(
+            f"image_size {image_size!r} is smaller than the images ({h}x{w}); it "
+            "pads, it does not shrink (use kerasgan.data.resize_images to resize)."
+        )
+    top, left = (height - h) // 2, (width - w) // 2
+    pads = ((0, 0), (top, height - h - top), (left, width - w - left), (0, 0))
+    return np.pad(images, pads, constant_values=np.asarray(value, images.dtype))
+
+
 def list_image_files(path, recursive=False):
     """Lists the PNG/JPEG files in a folder, sorted by path."""
     path = os.fspath(path)

@@ -94,6 +94,8 @@ class AdversarialModel(keras.Model):
     techniques = ("historical_averaging",)
     # Config entries that hold serialized networks (rebuilt by from_config).
     network_keys = ()
+    # Backends on which jit_compile="auto" leaves XLA off for this variant.
+    no_auto_xla = ()
 
     def __new__(cls, *args, **kwargs):
         if cls is AdversarialModel:
@@ -250,9 +252,10 @@ class AdversarialModel(keras.Model):
             k: v for k, v in kwargs.items() if k in ("jit_compile", "run_eagerly", "steps_per_execution")
         }
         if not kwargs.get("run_eagerly"):
-            kwargs["jit_compile"] = distribution.resolve_jit_compile(
-                self, kwargs.get("jit_compile", "auto")
-            )
+            jit_compile = kwargs.get("jit_compile", "auto")
+            if jit_compile == "auto" and keras.backend.backend() in self.no_auto_xla:
+                jit_compile = False
+            kwargs["jit_compile"] = distribution.resolve_jit_compile(self, jit_compile)
         super().compile(optimizer=GANOptimizer(resolved), **kwargs)
         self.optimizer.build(
             {player: self.player_variables(player) for player in self.players}

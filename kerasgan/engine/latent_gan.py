@@ -336,11 +336,15 @@ class LatentGAN(AdversarialModel):
             chunk = ops.convert_to_tensor(latent[i : i + batch_size])
             chunk_labels = None if labels is None else labels[i : i + batch_size]
             inputs = self.generator_inputs(chunk, chunk_labels)
-            samples = ops.cast(generator(inputs, training=False), "float32")
+            samples = ops.cast(self.sample_with(generator, inputs), "float32")
             outputs.append(ops.convert_to_numpy(samples))
             if progress:
                 progress.add(len(chunk))
         return np.concatenate(outputs, axis=0)
+
+    def sample_with(self, generator, inputs):
+        """`generate`'s call of the generator (ProGAN adds its current stage)."""
+        return generator(inputs, training=False)
 
     def check_generation_labels(self, labels, n):
         """Validates `generate`'s labels; returns an int array of length n or None."""

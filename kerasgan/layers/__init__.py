@@ -21,3 +21,9 @@ from kerasgan.layers.spectral_normalization import (  # noqa: F401
 from kerasgan.layers.virtual_batch_normalization import (  # noqa: F401
     VirtualBatchNormalization,
 )
+from kerasgan.layers.equalized_conv2d import EqualizedConv2D  # noqa: F401
+from kerasgan.layers.equalized_dense import EqualizedDense  # noqa: F401
+from kerasgan.layers.minibatch_standard_deviation import (  # noqa: F401
+    MinibatchStandardDeviation,
+)
+from kerasgan.layers.pixel_normalization import PixelNormalization  # noqa: F401

@@ -4,13 +4,16 @@ import keras
 from keras import ops
 
 
-def random_interpolates(real, fake, seed=None):
+def random_interpolates(real, fake, seed=None, epsilon=None):
     """x̂ = ε·x + (1 − ε)·x̃ with one ε ~ U[0, 1] per sample (not per value).
 
     Args:
         real, fake: batches of the same shape.
         seed: a `keras.random.SeedGenerator` (inside a traced train step) or
             an int.
+        epsilon: the weights ε, shape `(batch, 1, ...)`, when drawn by the
+            caller (e.g. outside a `keras.ops.switch` branch, where a random
+            draw could not update the seed's state); `seed` is then unused.
     """
     from kerasgan.engine import distribution  # (kerasgan.engine imports losses)
 
@@ -18,6 +21,9 @@ def random_interpolates(real, fake, seed=None):
     # through numpy, which cannot read a tensor on a GPU (torch raises).
     real = ops.convert_to_tensor(real)
     fake = ops.convert_to_tensor(fake, dtype=real.dtype)
+    if epsilon is not None:
+        epsilon = ops.cast(epsilon, real.dtype)
+        return epsilon * real + (1.0 - epsilon) * fake
     # Under a multi-replica TF strategy: this replica's rows of the global draw.
     epsilon = distribution.draw_batch(
         lambda n: keras.random.uniform(
@@ -40,7 +46,7 @@ def safe_norm(x, axis):
     return ops.where(positive, ops.sqrt(safe), ops.zeros_like(squared))
 
 
-def gradient_penalty(critic, real, fake, seed=None, target=1.0):
+def gradient_penalty(critic, real, fake, seed=None, target=1.0, epsilon=None):
     """E[(‖∇_x̂ D(x̂)‖₂ − target)²] on random interpolates of real and fake.
 
     The two-sided penalty of Gulrajani et al. (2017), eq. 3 (target 1); the
@@ -53,6 +59,8 @@ def gradient_penalty(critic, real, fake, seed=None, target=1.0):
         real, fake: batches of the same shape (fake without gradient to G).
         seed: `SeedGenerator` or int for the interpolation weights.
         target: the gradient norm the penalty pulls towards.
+        epsilon: interpolation weights drawn by the caller
+            (`random_interpolates`).
 
     Returns:
         `(penalty, mean_gradient_norm)`.
@@ -67,7 +75,7 @@ def gradient_penalty(critic, real, fake, seed=None, target=1.0):
     """
     from kerasgan.engine import backend  # (kerasgan.engine imports losses)
 
-    interpolates = random_interpolates(real, fake, seed=seed)
+    interpolates = random_interpolates(real, fake, seed=seed, epsilon=epsilon)
     _, grads = backend.input_gradient(critic, interpolates)
     # The norm sums thousands of squares: in float32 also under a bfloat16 policy.
     grads = ops.cast(grads, "float32")

@@ -11,6 +11,7 @@ from kerasgan.models.dcgan import DCGAN
 from kerasgan.models.gan import GAN
 from kerasgan.models.lsgan import LSGAN
 from kerasgan.models.network_gan import NetworkGAN
+from kerasgan.models.progan import ProGAN
 from kerasgan.models.semi_supervised_gan import SemiSupervisedGAN
 from kerasgan.models.sngan import SNGAN
 from kerasgan.models.stargan import StarGAN

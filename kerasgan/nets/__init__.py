@@ -11,4 +11,6 @@ from kerasgan.nets.mlp import mlp_generator
 from kerasgan.nets.patchgan import patchgan_discriminator
 from kerasgan.nets.patchgan import patchgan_receptive_field
 from kerasgan.nets.patchgan import stargan_discriminator
+from kerasgan.nets.progan import ProGANDiscriminator
+from kerasgan.nets.progan import ProGANGenerator
 from kerasgan.nets.resnet import resnet_generator
