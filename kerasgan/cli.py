@@ -80,7 +80,8 @@ def _build_parser():
                        "folders:PATH_A,PATH_B")
     train.add_argument("--data-dir", default=None, help="where local dataset files are")
     train.add_argument("--image-size", type=_positive_int, default=None,
-                       help="resize (center-cropped) images of a folder:PATH dataset to this square size")
+                       help="resize (center-cropped) images of a folder:PATH or celeb_a dataset to this square "
+                       "size (progan: default --resolution; celeb_a otherwise 64)")
     train.add_argument("--limit", type=_positive_int, default=None, help="train on the first N samples only")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs of the run, earlier ones of a resumed run included (default: 1, "
@@ -210,14 +211,19 @@ def _load_training_data(options):
     if not folder:
         options["dataset"] = options["dataset"].strip().lower().replace("-", "_")
     toy = options["dataset"] in ("ring", "grid")
-    if options["image_size"] and not folder:
-        raise ValueError("--image-size applies to folder:PATH datasets only.")
+    faces = options["dataset"] in ("celeb_a", "celeba")
+    if options["image_size"] and not (folder or faces):
+        raise ValueError("--image-size applies to folder:PATH and celeb_a datasets only.")
     if toy and options["data_dir"]:
         raise ValueError(f"--data-dir does not apply to '{options['dataset']}' (made, not read).")
     if toy:
         kwargs = {"n": options["limit"] or 20000, "seed": options["seed"], "return_modes": True}
     elif folder:
-        kwargs = {"image_size": options["image_size"], "limit": options["limit"]}
+        kwargs = {"image_size": options["image_size"] or options["resolution"], "limit": options["limit"]}
+    elif faces:  # center-cropped and resized as Radford et al. (2015) and Karras et al. (2018) did
+        kwargs = {"image_size": options["image_size"] or options["resolution"] or 64, "limit": options["limit"]}
+        if options["data_dir"]:
+            kwargs["data_dir"] = options["data_dir"]
     else:
         kwargs = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
     x, modes = data.load(options["dataset"], **kwargs), None

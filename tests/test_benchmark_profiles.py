@@ -98,7 +98,9 @@ def test_xla_profile_sees_elementwise_work_and_leaves_convolutions_untraced():
     backend, cores = keras.backend.backend(), len(os.sched_getaffinity(0))
     busy = profiles.xla_profile(run(elementwise), backend, iterations=4, cores=cores)
     fusion = busy["kinds"]["elementwise fusions"]
-    assert fusion > 20.0, busy
+    # Most of the cores' busy time (not of the wall time: another job, e.g. a
+    # second pytest worker, can leave this process waiting) is the fusion.
+    assert fusion > 0.3 * (100.0 - busy["idle_core_percent"]) and fusion > 5.0, busy
     # Untraced here: the fusion's partitions on the other cores, at most its own share again.
     assert busy["untraced_task_core_percent"] <= fusion * (cores - 1) + 15.0, busy
     conv = profiles.xla_profile(run(convolution), backend, iterations=4, cores=cores)

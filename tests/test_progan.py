@@ -243,3 +243,31 @@ def test_cli_progan_options_are_checked(tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["train", "--model", "progan", "--schedule", "0,10", "--out", str(out)])
     assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("resolution, dataset", [(64, "celeb_a"), (128, "folder")])
+def test_the_faces_path_grows_to_64_and_128_from_made_celeba_and_folder_images(tmp_path, resolution, dataset):
+    """Made JPEG faces (CelebA's aligned-image folder, or any image folder),
+    center-cropped and resized to --resolution; a short run through the
+    first stages writes its model, grids and history."""
+    from PIL import Image
+
+    folder = tmp_path / "img_align_celeba"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(1, 9):
+        pixels = rng.integers(0, 256, (109, 89, 3), dtype=np.uint8)  # CelebA's aspect ratio
+        Image.fromarray(pixels).save(folder / f"{i:06d}.jpg")
+    source = (["--dataset", "celeb_a", "--data-dir", str(tmp_path)] if dataset == "celeb_a"
+              else ["--dataset", f"folder:{folder}"])
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", "progan", *source, "--resolution", str(resolution),
+                     "--batch-size", "4", "--schedule", "4,4", "--epochs", "1", "--filters", "4",
+                     "--latent-dim", "8", "--verbose", "0", "--out", str(out)]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["config"]["image_shape"] == [resolution, resolution, 3]
+    assert run["samples"] == 8
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.growth() == (1, 1.0, 2) and model.generate(2, seed=0).shape == (2, 8, 8, 3)
+    assert Image.open(out / "samples.png").size[0] > resolution  # grids at the full resolution
