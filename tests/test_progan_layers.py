@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 from keras import ops
 
+import autodiff
+
 from kerasgan.layers import (
     EqualizedConv2D,
     EqualizedDense,
@@ -34,26 +36,7 @@ def _normal(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
 
 
-def _gradient(fn, x):
-    """d sum(fn(x)) / dx as a numpy array."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.convert_to_tensor(x)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = tf.reduce_sum(fn(x))
-        return tape.gradient(y, x).numpy()
-    if backend == "jax":
-        import jax
-
-        return np.asarray(jax.grad(lambda x: ops.sum(fn(x)))(x))
-    import torch
-
-    x = torch.tensor(x, requires_grad=True)
-    fn(x).sum().backward()
-    return x.grad.numpy()
+_gradient = autodiff.gradient
 
 
 def _config_round_trip(layer):
