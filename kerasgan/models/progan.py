@@ -330,7 +330,3 @@ class ProGAN(LatentGAN):
     def network_config(self):
         return dict(self.hyperparameters)
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
-
