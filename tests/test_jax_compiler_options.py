@@ -66,7 +66,7 @@ def test_the_trainer_compiles_with_the_options_inside_the_scope_only():
     from kerasgan.engine.backend import jax as jax_steps
 
     stock = keras_jax_trainer.jit
-    with jax_steps.train_function_scope():
+    with jax_steps.train_function_scope(_small_dcgan()):
         inside = _strided_conv_kernel_gradient_hlo(keras_jax_trainer.jit)
     assert keras_jax_trainer.jit is stock  # put back
     outside = _strided_conv_kernel_gradient_hlo(keras_jax_trainer.jit)
@@ -85,7 +85,7 @@ def test_user_xla_flags_win_and_unknown_options_are_dropped(monkeypatch):
     monkeypatch.delenv("XLA_FLAGS")
     monkeypatch.setattr(jax_steps, "CPU_COMPILER_OPTIONS", {"xla_cpu_no_such_option": "1"})
     assert jax_steps.compiler_options() == {}
-    with jax_steps.train_function_scope():  # nothing to apply: still trains
+    with jax_steps.train_function_scope(_small_dcgan()):  # nothing to apply: still trains
         _trained_weights()
 
 
@@ -130,8 +130,8 @@ def test_fit_builds_its_train_function_inside_the_scope(monkeypatch):
     scope, seen = jax_steps.train_function_scope, []
 
     @contextlib.contextmanager
-    def spy():
-        with scope():
+    def spy(model):
+        with scope(model):
             seen.append(keras_jax_trainer.jit.keywords["compiler_options"])
             yield
 

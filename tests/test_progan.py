@@ -129,21 +129,30 @@ def test_networks_fade_new_blocks_in_over_the_previous_stage():
 
 # ---------------------------------------------------------------- training
 def test_the_stage_switch_trains_as_direct_calls_of_each_stage():
-    """Four steps through stage 0 and the fade of stage 1 with the compiled `keras.ops.switch`
-    give the weights of an eager run that calls each stage's losses directly."""
+    """Four steps through stage 0 and the fade of stage 1 with the compiled step (through
+    `keras.ops.switch`; on JAX, one program per stage) give the weights of an eager run that
+    calls each stage's losses directly."""
     x = _images(32)
-    models = []
+    models, traced = [], []
     for direct in (False, True):
         keras.utils.set_random_seed(0)  # the same initial weights
         model = _tiny(schedule=(16, 16))
         if direct:
             model._at_stage = lambda stage, loss_at, *operands, m=model: loss_at(
                 int(_np(stage)), *operands)
+        else:
+            def spy(stage, loss_at, *operands, m=model, at_stage=model._at_stage):
+                traced.append(m.static_step)
+                return at_stage(stage, loss_at, *operands)
+
+            model._at_stage = spy
         model.compile(run_eagerly=direct)
         model.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
         models.append(model)
     switched, direct = models
     assert int(_np(switched.images_seen)) == 32 and switched.growth() == direct.growth() == (1, 1.0, 2)
+    # JAX traced stage 0's and stage 1's own programs; the others switch (static_step None).
+    assert set(traced) == ({0, 1} if keras.backend.backend() == "jax" else {None})
     for a, b in zip(_state(switched), _state(direct)):
         np.testing.assert_allclose(_np(a.value), _np(b.value), rtol=2e-4, atol=2e-5, err_msg=a.path)
 

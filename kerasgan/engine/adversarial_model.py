@@ -96,6 +96,8 @@ class AdversarialModel(keras.Model):
     network_keys = ()
     # Backends on which jit_compile="auto" leaves XLA off for this variant.
     no_auto_xla = ()
+    # The key of the train-step program being traced (see static_step_key).
+    static_step = None
 
     def __new__(cls, *args, **kwargs):
         if cls is AdversarialModel:
@@ -322,10 +324,25 @@ class AdversarialModel(keras.Model):
 
     def make_train_function(self, force=False):
         # The JAX backend compiles the step with its XLA-CPU options
-        # (kerasgan.engine.backend.jax.CPU_COMPILER_OPTIONS).
-        scope = getattr(backend_steps.get(), "train_function_scope", contextlib.nullcontext)
-        with scope():
+        # (kerasgan.engine.backend.jax.CPU_COMPILER_OPTIONS), and one program
+        # per `static_step_key`.
+        scope = getattr(backend_steps.get(), "train_function_scope", None)
+        with scope(self) if scope else contextlib.nullcontext():
             return super().make_train_function(force)
+
+    def static_step_key(self, read):
+        """A hashable value that selects the train step's program, or None
+        (one program: the default). `read(variable)` gives a variable's
+        current value (on JAX, from the state the trainer carries).
+
+        On JAX, the step is compiled once per key, and `self.static_step`
+        holds the key while that program is traced (None otherwise), so a
+        step can pick its computation in Python instead of through
+        `keras.ops.switch`, whose branches XLA-CPU compiles far less well
+        (ProGAN's stages). The other backends ignore keys: their step must
+        give the same result without `static_step`.
+        """
+        return None
 
     def train_step(self, *args):
         return backend_steps.get().train_step(self, *args)

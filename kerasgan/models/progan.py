@@ -52,7 +52,8 @@ class ProGAN(LatentGAN):
     non-trainable variable, saved with the model and carried by every
     backend's trainer), by a `kerasgan.schedules.GrowthSchedule`; the step
     runs the stage's networks through `keras.ops.switch`, so a stage
-    computes only the blocks it uses.
+    computes only the blocks it uses (on JAX, the step is compiled once per
+    stage instead: `static_step_key`).
 
     Each iteration (the official `train.py` and `loss.py`, §A.1):
     1. the critic step: real images pooled to the stage's resolution and
@@ -274,8 +275,18 @@ class ProGAN(LatentGAN):
         self.record({"level": ops.cast(stage, "float32") - 1.0 + alpha, "alpha": alpha})
         return self.metrics_result()
 
+    def static_step_key(self, read):
+        """The stage: on JAX, one compiled step per stage (XLA-CPU runs the
+        critic's input gradient inside a `lax.switch` branch many times
+        slower than the same code outside one)."""
+        return self.schedule.at(int(read(self.images_seen)))[0]
+
     def _at_stage(self, stage, loss_at, *operands):
-        """`loss_at(s, *operands)` for the stage s given as a tensor."""
+        """`loss_at(s, *operands)` for the stage s given as a tensor: the
+        stage's own code when the step is compiled for it (JAX), else
+        through `keras.ops.switch`."""
+        if self.static_step is not None:
+            return loss_at(self.static_step, *operands)
         branches = [functools.partial(loss_at, s) for s in range(self.stages)]
         return ops.switch(stage, branches, *operands)
 

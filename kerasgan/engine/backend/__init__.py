@@ -22,9 +22,10 @@ Each module implements five functions with the same meaning:
 
 optionally the data-parallel hooks that `kerasgan.engine.distribution`
 calls (`draw_batch`, `split_batch`, `resolve_jit_compile`; only TensorFlow
-needs them, for `tf.distribute` strategies), `train_function_scope()` (a
+needs them, for `tf.distribute` strategies), `train_function_scope(model)` (a
 context in which Keras's trainer builds the train function; only JAX has
-one, to compile with its XLA-CPU options), `slow_precision(compute_dtype)`
+one, to compile with its XLA-CPU options and once per
+`model.static_step_key`), `slow_precision(compute_dtype)`
 (why that dtype would be far slower than float32 here, or None: `fit`
 warns; only torch has one, for CPUs without bf16/fp16 convolutions), and
 one constant, `AUTO_JIT_COMPILE` (what `compile(jit_compile="auto")` means

@@ -195,15 +195,54 @@ def _accepted(name, value):
 
 
 @contextlib.contextmanager
-def train_function_scope():
-    """Keras's JAX trainer compiles the train step with `compiler_options()`."""
+def train_function_scope(model):
+    """Keras's JAX trainer compiles the train step with `compiler_options()`,
+    one program per `model.static_step_key` when the model has keys."""
     options = compiler_options()
     stock = keras_jax_trainer.jit
-    if not options or stock is not jax.jit:  # Flax NNX's jit: left as it is
+    if stock is not jax.jit:  # Flax NNX's jit: left as it is
         yield
         return
-    keras_jax_trainer.jit = functools.partial(stock, compiler_options=options)
+    jit = functools.partial(stock, compiler_options=options) if options else stock
+    if model.static_step_key(lambda variable: variable.value) is not None:
+        jit = functools.partial(_keyed_jit, model, jit)
+    keras_jax_trainer.jit = jit
     try:
         yield
     finally:
         keras_jax_trainer.jit = stock
+
+
+def _keyed_jit(model, jit, step_fn, **kwargs):
+    """`jit(step_fn)`, compiled once per value of `model.static_step_key`,
+    read before each step from the state the trainer carries (the step's
+    own state, not the variables, which JAX's trainer updates only at the
+    end of an epoch). While a key's program is traced, `model.static_step`
+    holds the key."""
+    programs = {}
+    positions = {}
+
+    def reader(state):
+        if not positions:
+            positions.update({id(v): i for i, v in enumerate(model.non_trainable_variables)})
+
+        def read(variable):
+            return jax.device_get(state[1][positions[id(variable)]])
+
+        return read
+
+    def call(state, data):
+        key = model.static_step_key(reader(state))
+        if key not in programs:
+
+            def traced(state, data, key=key):
+                model.static_step = key
+                try:
+                    return step_fn(state, data)
+                finally:
+                    model.static_step = None
+
+            programs[key] = jit(traced, **kwargs)
+        return programs[key](state, data)
+
+    return call
