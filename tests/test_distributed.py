@@ -31,6 +31,8 @@ import sys
 
 import numpy as np
 import pytest
+from distributed_checks import assert_same_state
+from distributed_checks import model_state
 
 TIMEOUT_S = 900
 WORKER = os.path.abspath(__file__)
@@ -63,22 +65,6 @@ def _build(kind):
 def _images():
     rng = np.random.default_rng(0)
     return np.tanh(rng.standard_normal((8, 16, 16, 1))).astype("float32")
-
-
-def _state(model, numpy_of):
-    """{name: array} of everything one step changes."""
-    state = {}
-    groups = {
-        "trainable": model.trainable_variables,
-        "non_trainable": model.non_trainable_variables,
-        "optimizer": model.optimizer.variables,
-    }
-    for group, variables in groups.items():
-        for i, variable in enumerate(variables):
-            # Index and name: paths get suffixes in the second model of a process.
-            state[f"{group}/{i:03d}:{variable.name}"] = numpy_of(variable)
-    state["seed_generator_state"] = numpy_of(model.seed_generator.state)
-    return state
 
 
 def _run_jax(kind, devices):
@@ -115,7 +101,7 @@ def _run_jax(kind, devices):
     meta["jit_compile"] = bool(model.jit_compile)
     meta["history"] = {k: float(v[-1]) for k, v in history.history.items()}
     keras.distribution.set_distribution(None)
-    return _state(model, lambda v: np.asarray(v.value)), meta
+    return model_state(model, lambda v: np.asarray(v.value)), meta
 
 
 def _run_tensorflow(kind, devices):
@@ -168,7 +154,7 @@ def _run_tensorflow(kind, devices):
             )
     meta["mirrored_variables"] = len(divergence)
     meta["replica_divergence"] = max(divergence.values(), default=0.0)
-    return _state(model, lambda v: np.asarray(v.numpy())), meta
+    return model_state(model, lambda v: np.asarray(v.numpy())), meta
 
 
 def _worker(backend, kind, out):
@@ -231,28 +217,9 @@ def _one_and_two_devices(kind, tmp_path):
     return backend, states, metas
 
 
-def _assert_same_state(one, two):
-    assert sorted(one) == sorted(two)
-    kinds = {"bn": 0, "optimizer": 0, "trainable": 0}
-    for name in sorted(one):
-        a, b = one[name], two[name]
-        if a.dtype.kind in "iu":  # iteration counters, seed state: exact
-            np.testing.assert_array_equal(b, a, err_msg=name)
-            continue
-        scale = float(np.max(np.abs(a))) if a.size else 0.0
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * scale, err_msg=name)
-        if "moving_" in name:
-            kinds["bn"] += 1
-        elif name.startswith("optimizer/"):
-            kinds["optimizer"] += 1
-        elif name.startswith("trainable/"):
-            kinds["trainable"] += 1
-    return kinds
-
-
 def _check(backend, states, metas, kind):
     one, two = states[1], states[2]
-    kinds = _assert_same_state(one, two)
+    kinds = assert_same_state(one, two)
     assert kinds["trainable"] > 0 and kinds["optimizer"] > 0
     if kind == "dcgan":
         assert kinds["bn"] > 0  # batch-norm moving means and variances were compared

@@ -19,7 +19,10 @@ variables. With more than one replica in sync the step here:
   minibatches as one device would (`split_batch`).
 
 One step on n replicas then equals one step on one device, up to float
-rounding (tests/test_distributed.py).
+rounding (tests/test_distributed.py; across two processes as two hosts:
+tests/test_multihost.py). Under a multi-worker strategy the logs leave the
+step as vectors of one element, which Keras's fit reduces to the scalar
+mean (it cannot reduce scalars there).
 """
 
 import contextlib
@@ -46,7 +49,29 @@ def train_step(model, data):
         if _multi_replica_context() is None:
             return model.train_iteration(data)
         with _synchronized_batch_norm(model):
-            return model.train_iteration(data)
+            logs = model.train_iteration(data)
+    if _multi_worker(tf.distribute.get_strategy()):
+        # Keras's fit reduces the replicas' logs with
+        # `strategy.reduce(MEAN, value, axis=0)` under a multi-worker strategy,
+        # which fails on scalars ("Invalid reduction dimension 0 for input with
+        # 0 dimensions", tensorflow/tensorflow#72388). Of a vector of one
+        # element it is the scalar mean over replicas, what one host's
+        # MirroredStrategy gives.
+        logs = tf.nest.map_structure(
+            lambda value: tf.reshape(value, [1]) if value.shape.rank == 0 else value, logs
+        )
+    return logs
+
+
+def _multi_worker(strategy):
+    """Whether Keras's fit treats `strategy` as multi-worker (the condition of
+    `keras.src.backend.tensorflow.trainer._collective_all_reduce_multi_worker`)."""
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and in_multi_worker_mode is not None
+        and in_multi_worker_mode()
+    )
 
 
 def _replica_mean(loss):
@@ -132,6 +157,28 @@ def _replica_offsets(context, local_size):
     return tf.reduce_sum(sizes), tf.reduce_sum(sizes[:replica])
 
 
+def _all_gather(context, x):
+    """Every replica's `x`, concatenated along axis 0 in replica order.
+
+    `ReplicaContext.all_gather` does this, but fails under
+    `MultiWorkerMirroredStrategy` ("ValueError: destinations can not be
+    empty", TF 2.21); an all-reduce works under every strategy. Each replica
+    puts its rows at their place in a global batch of zeros, and the sum
+    over replicas is exact (every other term of each element is zero).
+    """
+    local = tf.shape(x)[0]
+    total, offset = _replica_offsets(context, local)
+    dtype = x.dtype
+    # The dtypes collective reductions take; others travel exactly in a wider one.
+    if dtype in (tf.float16, tf.float32, tf.float64, tf.int32, tf.int64):
+        wire = dtype
+    else:
+        wire = tf.float32 if dtype.is_floating else tf.int64
+    paddings = [[offset, total - offset - local]] + [[0, 0]] * (x.shape.rank - 1)
+    padded = tf.pad(tf.cast(x, wire), paddings)
+    return tf.cast(context.all_reduce(tf.distribute.ReduceOp.SUM, padded), dtype)
+
+
 def draw_batch(draw, batch_size):
     context = _multi_replica_context()
     if context is None:
@@ -151,7 +198,7 @@ def split_batch(x, k, split):
     replica = context.replica_id_in_sync_group
     # Global minibatch j is global[j·m : (j+1)·m] (m = global // k, as on one
     # device); this replica keeps its n-th share of each of them.
-    whole = context.all_gather(x, axis=0)
+    whole = _all_gather(context, x)
     m = tf.shape(whole)[0] // k
     start = replica * m // n
     stop = (replica + 1) * m // n
