@@ -29,7 +29,8 @@ If a host dies, the others stop with an error instead of waiting for it:
 the first collective operation with the dead host fails (JAX: gloo's
 "Connection reset by peer", at once; TensorFlow: `UnavailableError`, "tasks
 are unhealthy (stopped sending heartbeats)", after its coordination
-service's heartbeat timeout, 10 to 40 s here). This script then prints
+service's heartbeat timeout, 10 to 40 s here, or gRPC's "Connection reset
+by peer" when the collective call notices first). This script then prints
 which process stopped and why, and exits with status 1 at once. A host
 that waits outside a collective learns of it from the coordination
 service (JAX: within `--heartbeat-timeout` seconds, or at once when the
