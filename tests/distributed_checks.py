@@ -24,12 +24,12 @@ def model_state(model, numpy_of):
     return state
 
 
-def assert_same_state(one, two):
+def assert_same_state(one, two, rtol=1e-4, atol_scale=1e-5):
     """`two` equals `one` to float32 rounding: integer arrays (iteration
-    counters, seed state) exactly, the others within rtol 1e-4 and
-    atol 1e-5 × the array's largest magnitude. Returns how many batch-norm
-    statistics (`bn`), optimizer variables and trainable weights were
-    compared."""
+    counters, seed state) exactly, the others within `rtol` and
+    `atol_scale` × the array's largest magnitude (by default 1e-4 and 1e-5).
+    Returns how many batch-norm statistics (`bn`), optimizer variables and
+    trainable weights were compared."""
     assert sorted(one) == sorted(two)
     kinds = {"bn": 0, "optimizer": 0, "trainable": 0}
     for name in sorted(one):
@@ -38,7 +38,7 @@ def assert_same_state(one, two):
             np.testing.assert_array_equal(b, a, err_msg=name)
             continue
         scale = float(np.max(np.abs(a))) if a.size else 0.0
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * scale, err_msg=name)
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=atol_scale * scale, err_msg=name)
         if "moving_" in name:
             kinds["bn"] += 1
         elif name.startswith("optimizer/"):

@@ -17,9 +17,14 @@ seed (through tests/multihost_worker.py, which runs the script's own
 functions with the step probed), then one process alone trains on the same
 global batches. Both hosts must end with identical states (weights,
 batch-norm statistics, optimizer variables, seed state), equal to the
-single process's within the standard of tests/test_distributed.py
-(`distributed_checks.assert_same_state`: float32 rounding; observed
-≤ 4.7e-8 after 8 steps). Each host must have trained on its own half of every global
+single process's up to the order of the sums: the hosts add two partial
+gradients through the collective where one process sums one batch of 8, and
+8 adversarial steps amplify that rounding (observed here ≤ 4.7e-8; on the
+CI machine up to 1.8e-4 of an array's largest magnitude, in a
+discriminator's Adam momentum), so the comparison allows rtol 1e-3 and
+1e-3 of the largest magnitude (`SINGLE_PROCESS_TOLERANCE`): a host that
+trained on the wrong half, or did not average its gradients with the other,
+is off by the order of the values themselves. Each host must have trained on its own half of every global
 batch, so that every example is used exactly once per epoch. The chief's
 `.keras` file must load in this process (whatever its backend: the suite's
 `once` run is on torch) with the trained state, and generate what the
@@ -55,6 +60,9 @@ from distributed_checks import assert_same_state
 from distributed_checks import model_state
 
 pytestmark = pytest.mark.once
+
+# Two hosts against one process: the sums' order differs (see the docstring).
+SINGLE_PROCESS_TOLERANCE = {"rtol": 1e-3, "atol_scale": 1e-3}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(HERE)
@@ -191,7 +199,7 @@ def test_two_hosts_train_as_one_process(backend, tmp_path):
         for name in s0:
             np.testing.assert_array_equal(s1[name], s0[name], err_msg=f"{kind}: {name}")
         # ... which is the state of one process on the same global batches.
-        kinds = assert_same_state(state, s0)
+        kinds = assert_same_state(state, s0, **SINGLE_PROCESS_TOLERANCE)
         assert kinds["trainable"] > 0 and kinds["optimizer"] > 0
         if kind == "dcgan":
             assert kinds["bn"] > 0
