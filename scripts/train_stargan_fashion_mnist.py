@@ -115,6 +115,8 @@ def parse_args(argv=None):
     p.add_argument("--critic-steps", type=int, default=5)
     p.add_argument("--filters", type=int, default=16, help="base filters of G and D (official 64)")
     p.add_argument("--residual-blocks", type=int, default=3, help="official 6")
+    p.add_argument("--lambda-identity", type=float, default=0.0,
+                   help="StarGAN(lambda_identity=...): an identity-mapping term, not in the paper (default 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None,
                    help="stop training after this many seconds (the steps done are reported)")
@@ -157,6 +159,7 @@ def main(argv=None):
         residual_blocks=args.residual_blocks,
         discriminator_filters=args.filters,
         critic_steps=args.critic_steps,
+        lambda_identity=args.lambda_identity,
         seed=args.seed,
     )
     model.compile(optimizers=model.reference_optimizers(args.iterations))

@@ -77,6 +77,19 @@ def test_losses_match_numpy():
     expected = -fake_source.mean() + np_cross_entropy(fake_logits, target) + 10 * reconstruction
     np.testing.assert_allclose(float(numpy_of(g_loss)), expected, rtol=1e-4)
 
+    # The optional identity-mapping term (not in the paper): λ_id·|x − G(x, c_org)|.
+    with_identity = tiny(lambda_identity=5.0)
+    with_identity.set_weights(model.get_weights())
+    g_loss_id, g_logs_id = with_identity.generator_loss(*tensors)
+    identity = np.abs(x - run_g(x, original)).mean()
+    np.testing.assert_allclose(float(numpy_of(g_logs_id["identity"])), identity, rtol=1e-4)
+    np.testing.assert_allclose(float(numpy_of(g_loss_id)), expected + 5 * identity, rtol=1e-4)
+    assert "identity" not in g_logs and "identity" not in model.log_names()
+    assert "identity" in with_identity.log_names()
+    assert StarGAN.from_config(with_identity.get_config()).lambda_identity == 5.0
+    with pytest.raises(ValueError, match="lambda_identity must be a finite number >= 0"):
+        tiny(lambda_identity=-1)
+
     # Multi-attribute: the summed BCE on D's logits, with the vectors as condition.
     multi = tiny(domain_type="multi")
     a_org = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 1], [0, 1, 0], [1, 0, 0], [0, 0, 1]], "float32")

@@ -130,6 +130,14 @@ class StarGAN(AdversarialModel):
         discriminator_layers: D's stride-2 convs; None: 6 or fewer so the
             final map keeps a pixel (`kerasgan.nets.stargan_default_layers`).
         lambda_cls, lambda_rec, lambda_gp: the loss weights (1, 10, 10).
+        lambda_identity: weight of an identity-mapping term
+            λ_id·E|x − G(x, c_org)| in L_G (default 0: the paper's
+            objective). Not in StarGAN: it is CycleGAN's identity loss (Zhu
+            et al. 2017, §5.2, after Taigman et al. 2017). The paper's
+            reconstruction term only asks G(·, c_org) to undo G(·, c_trg), so
+            when c_trg = c_org any involution satisfies it, and G may swap
+            content inside a domain; this term asks G to leave an image in
+            its own domain unchanged. Logged as `identity` when > 0.
         critic_steps: critic updates per generator update (n_critic, 5).
         seed: seed of the target-label permutations and interpolations.
         data_range, historical_averaging: as `AdversarialModel`.
@@ -169,6 +177,7 @@ class StarGAN(AdversarialModel):
         lambda_rec=10.0,
         lambda_gp=10.0,
         critic_steps=5,
+        lambda_identity=0.0,
         seed=None,
         data_range=(-1.0, 1.0),
         historical_averaging=None,
@@ -197,6 +206,7 @@ class StarGAN(AdversarialModel):
         self.lambda_rec = validation.non_negative(lambda_rec, "lambda_rec") or 0.0
         self.lambda_gp = validation.non_negative(lambda_gp, "lambda_gp") or 0.0
         self.critic_steps = validation.positive_int(critic_steps, "critic_steps")
+        self.lambda_identity = validation.non_negative(lambda_identity, "lambda_identity") or 0.0
         self.hyperparameters = {
             "image_shape": image_shape,
             "num_domains": self.num_domains,
@@ -211,6 +221,7 @@ class StarGAN(AdversarialModel):
             "lambda_rec": self.lambda_rec,
             "lambda_gp": self.lambda_gp,
             "critic_steps": self.critic_steps,
+            "lambda_identity": self.lambda_identity,
         }
         generator = resnet_generator(
             image_shape, generator_filters, residual_blocks, condition_dim=self.num_domains,
@@ -404,7 +415,16 @@ class StarGAN(AdversarialModel):
             + self.lambda_cls * g_cls
             + self.lambda_rec * reconstruction
         )
-        return loss, {"g_cls": g_cls, "reconstruction": reconstruction}
+        logs = {"g_cls": g_cls, "reconstruction": reconstruction}
+        if self.lambda_identity:  # not in the paper: see `lambda_identity`
+            identity = reconstruction_loss(real, self.translate_batch(real, original))
+            loss = loss + self.lambda_identity * identity
+            logs["identity"] = identity
+        return loss, logs
+
+    def log_names(self):
+        names = tuple(self.metric_names)
+        return names + ("identity",) if self.lambda_identity else names
 
     # ---------------------------------------------------------------- use
     def call(self, inputs, training=False):
