@@ -141,6 +141,8 @@ def _build_parser():
     publish.add_argument("run_dir", help="the --out directory of a finished `kerasgan train` run")
     publish.add_argument("--name", required=True)
     publish.add_argument("--summary", required=True, help="one line for `zoo list`")
+    publish.add_argument("--headline", default=None,
+                         help="its headline metric for `zoo list`, e.g. 'FMNIST-FID 10.46' (default: keep the entry's)")
     publish.add_argument("--zoo-dir", default=None, help="default: kerasgan's own zoo directory (kerasgan/zoo/ in a checkout)")
     add_eval_parser(commands)
 
@@ -754,13 +756,18 @@ def zoo_command(args):
     from kerasgan import zoo
 
     if args.zoo_command == "list":
-        entries = zoo.registry()
-        width = max(len(name) for name in entries)
-        for name, entry in sorted(entries.items()):
-            print(f"{name:<{width}}  {entry.get('summary', '')}")
+        rows = [("name", "what it is", "headline metric")]
+        for name, entry in sorted(zoo.registry().items()):
+            metric = entry.get("headline", "")
+            if entry.get("weights") is None:
+                metric = f"not published yet: {entry.get('train_command', 'see its card')}"
+            rows.append((name, entry.get("summary", ""), metric))
+        widths = [max(len(row[i]) for row in rows) for i in range(2)]
+        for row in rows:
+            print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
         return 0
     if args.zoo_command == "publish":
-        entry = zoo.publish(args.run_dir, args.name, args.summary, zoo_dir=args.zoo_dir)
+        entry = zoo.publish(args.run_dir, args.name, args.summary, zoo_dir=args.zoo_dir, headline=args.headline)
         print(f"published {args.name}: {entry['weights']} (sha256 {entry['sha256'][:12]}...)")
         return 0
     print(zoo.model_card(args.name))
@@ -780,10 +787,12 @@ def main(argv=None):
     }
     from kerasgan.zoo import WeightsDownloadError
     from kerasgan.zoo import WeightsIntegrityError
+    from kerasgan.zoo import WeightsNotPublishedError
 
     try:
         return handlers[args.command](args)
-    except (ValueError, FileNotFoundError, KeyError, WeightsIntegrityError, WeightsDownloadError) as error:
+    except (ValueError, FileNotFoundError, KeyError, WeightsIntegrityError, WeightsDownloadError,
+            WeightsNotPublishedError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"kerasgan {args.command}: error: {message}", file=sys.stderr)
         return 2

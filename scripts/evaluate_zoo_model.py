@@ -22,7 +22,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -48,7 +47,64 @@ def parse_args(argv=None):
         help="FID statistics of the test images (.npz), read if valid, else written",
     )
     p.add_argument("--out", default=None, help="JSON path; default kerasgan/zoo/MODEL/evaluation.json")
+    p.add_argument("--card", action="store_true",
+                   help="also write the table into the model's card (an 'Evaluation' section below its "
+                   "generated part, replacing the one written before) and 'FMNIST-FID X' as its headline "
+                   "in the registry (`kerasgan zoo list`)")
     return p.parse_args(argv)
+
+
+EVALUATION_BEGIN = "<!-- evaluation (scripts/evaluate_zoo_model.py --card) -->"
+EVALUATION_END = "<!-- end of evaluation -->"
+
+
+def card_section(record, table, head):
+    """The card's evaluation section: the protocol, the table, the command."""
+    rows = [f"| {head[0]} | this model | real-data floor |", "|---|---|---|"]
+    rows += [f"| {name} | **{value}** | {floor} |" for name, value, floor in table]
+    shares = record["generated_class_shares"]
+    return "\n".join([
+        EVALUATION_BEGIN,
+        "## Evaluation",
+        "",
+        f"{record['num_generated']:,} samples (latent seed {record['latent_seed']}) against the 10,000 "
+        "Fashion-MNIST test images, with the features and class probabilities of the published "
+        "[`fashion_mnist_classifier`](../fashion_mnist_classifier/README.md). The real-data floor: "
+        f"{record['real_floor_description']}. Comparable between kerasgan models, not with "
+        "Inception-feature FIDs in papers.",
+        "",
+        *rows,
+        "",
+        f"The classifier puts the samples in {sum(v >= 0.01 for v in shares.values())} of the 10 classes "
+        f"(at least 1% each; from {100 * min(shares.values()):.1f}% to {100 * max(shares.values()):.1f}%).",
+        "",
+        f"Command: `{record['command']}` ({record['seconds']} s, {record['machine']}); all values in "
+        "[evaluation.json](evaluation.json).",
+        EVALUATION_END,
+        "",
+    ])
+
+
+def write_card(name, section, fid):
+    """Puts `section` into `name`'s card (replacing an earlier one) and the
+    FID as the registry entry's headline."""
+    from kerasgan import zoo
+    from kerasgan.utils.files import write_json_atomic
+
+    directory = zoo.zoo_dir()
+    path = os.path.join(directory, zoo.entry(name)["card"])
+    with open(path) as f:
+        text = f.read()
+    if EVALUATION_BEGIN in text and EVALUATION_END in text:
+        before, rest = text.split(EVALUATION_BEGIN, 1)
+        text = before + section.rstrip("\n") + rest.split(EVALUATION_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as f:
+        f.write(text)
+    entries = zoo.registry(directory)
+    entries[name]["headline"] = f"FMNIST-FID {fid:.2f}"
+    write_json_atomic(entries, os.path.join(directory, "registry.json"))
 
 
 def reference_statistics(path, features, classifier_sha256):
@@ -190,6 +246,9 @@ def main(argv=None):
     out = args.out or os.path.join(zoo.zoo_dir(), args.model, "evaluation.json")
     write_json_atomic(record, out)
     print(f"wrote {out}")
+    if args.card:
+        write_card(args.model, card_section(record, table, head), g["fid"])
+        print(f"wrote the evaluation into {args.model}'s card and its headline into the registry")
     return 0
 
 

@@ -91,3 +91,125 @@ def test_published_dcgan_fashion_mnist_makes_varied_garments():
     assert counts.max() < 0.35, counts  # no class dominates
     # Varied images, not one repeated image: per-pixel spread near the data's.
     assert np.std(samples, axis=0).mean() > 0.8 * np.std(test, axis=0).mean()
+
+
+def test_dcgan_celeba_is_registered_and_says_how_to_make_its_weights(capsys, tmp_path):
+    """Registered before CelebA could be trained on: its architecture is fixed,
+    and loading it names the one command that trains and publishes it."""
+    assert not zoo.published("dcgan_celeba") and zoo.published("dcgan_fashion_mnist")
+    command = "bash scripts/train_zoo_dcgan_celeba.sh"
+    with pytest.raises(zoo.WeightsNotPublishedError, match=f"no published weights yet: CelebA.*{command}"):
+        zoo.load("dcgan_celeba")
+    info = zoo.entry("dcgan_celeba")
+    model = getattr(kerasgan.models, info["class"]).from_config(info["config"])
+    assert model.generate(2, seed=0).shape == (2, 64, 64, 3)
+
+    capsys.readouterr()
+    assert cli.main(["sample", "dcgan_celeba", "--out", str(tmp_path / "faces.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kerasgan sample: error: ") and command in err and "Traceback" not in err
+    assert not (tmp_path / "faces.png").exists()
+    # `zoo list`: name, what it is, headline metric (or the command, unpublished).
+    assert cli.main(["zoo", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "what", "it", "is", "headline", "metric"]
+    row = {line.split()[0]: line for line in lines[1:]}
+    assert set(row) == set(zoo.names())
+    assert row["dcgan_fashion_mnist"].endswith(zoo.entry("dcgan_fashion_mnist")["headline"])
+    assert row["dcgan_celeba"].endswith(f"not published yet: {command}")
+    assert cli.main(["zoo", "info", "dcgan_celeba"]) == 0
+    card = capsys.readouterr().out
+    assert "Not published yet" in card and "On a GPU machine" in card and "--dataset celeb_a" in card
+
+
+@pytest.mark.once
+def test_the_dcgan_celeba_script_trains_and_publishes_from_a_celeba_folder(tmp_path):
+    """scripts/train_zoo_dcgan_celeba.sh end to end on 64 made 178×218 "faces"
+    in a CelebA folder, into a zoo directory of the test's: the published
+    model loads, hash-checked, and makes 64×64 colour images; the card's
+    hand-written part (the GPU instructions) survives, the "not published"
+    part is replaced by the run's record."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from conftest import subprocess_env
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    faces = tmp_path / "data" / "img_align_celeba"
+    faces.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(64):
+        pixels = np.clip(rng.normal(128, 40, (218, 178, 3)), 0, 255).astype("uint8")
+        Image.fromarray(pixels).save(faces / f"{i + 1:06d}.jpg")
+    directory = tmp_path / "zoo"
+    (directory / "dcgan_celeba").mkdir(parents=True)
+    shutil.copyfile(os.path.join(root, "kerasgan", "zoo", "dcgan_celeba", "README.md"),
+                    directory / "dcgan_celeba" / "README.md")
+    backend = os.environ.get("KERAS_BACKEND", "torch")
+    env = subprocess_env(
+        backend,
+        KERASGAN_SETUP="0", KERASGAN_DATA_DIR=str(tmp_path / "data"), LIMIT="64", EPOCHS="1",
+        BATCH_SIZE="32", OUT=str(tmp_path / "run"), ZOO_DIR=str(directory),
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    )
+    done = subprocess.run(["bash", os.path.join(root, "scripts", "train_zoo_dcgan_celeba.sh")], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "published dcgan_celeba" in done.stdout
+
+    assert zoo.published("dcgan_celeba", str(directory))
+    model = zoo.load("dcgan_celeba", directory=str(directory))
+    images = model.generate(4, seed=0)
+    assert images.shape == (4, 64, 64, 3) and np.isfinite(images).all() and np.abs(images).max() <= 1.0
+    card = (directory / "dcgan_celeba" / "README.md").read_text()
+    assert "--dataset celeb_a --image-size 64" in card and f"| backend | {backend}" in card
+    assert "On a GPU machine" in card and "Not published yet" not in card
+
+
+@pytest.mark.once
+def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path):
+    """scripts/train_zoo_fashion_mnist.sh on a small run, into a zoo directory
+    of the test's (holding the evaluation classifier): the model is published
+    with its card, and the evaluation lands in evaluation.json, in the card
+    (replaced, not appended, when run again) and as the registry headline."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
+        pytest.skip("needs Debian's dataset-fashion-mnist")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    directory = tmp_path / "zoo"
+    shutil.copytree(os.path.join(root, "kerasgan", "zoo", "fashion_mnist_classifier"),
+                    directory / "fashion_mnist_classifier")
+    entries = {"fashion_mnist_classifier": zoo.entry("fashion_mnist_classifier")}
+    (directory / "registry.json").write_text(json.dumps(entries))
+    evaluation = (f"--num 300 --num-real 300 --kid-subsets 5 --kid-subset-size 100 "
+                  f"--stats-cache {tmp_path / 'stats.npz'}")
+    env = subprocess_env(
+        os.environ.get("KERAS_BACKEND", "torch"), KERASGAN_SETUP="0", KERASGAN_ZOO_DIR=str(directory),
+        OUT=str(tmp_path / "run"), EVAL_ARGS=evaluation,
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    )
+    command = ["bash", os.path.join(root, "scripts", "train_zoo_fashion_mnist.sh"), "gan", "A test GAN",
+               "--limit", "256", "--epochs", "1", "--latent-dim", "8"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = [sys.executable, os.path.join(root, "scripts", "evaluate_zoo_model.py"), "--model", "gan_fashion_mnist",
+             "--card", *evaluation.split()]
+    done = subprocess.run(again, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((directory / "gan_fashion_mnist" / "evaluation.json").read_text())
+    assert record["num_generated"] == 300 and record["model_sha256"] == zoo.entry("gan_fashion_mnist", str(directory))["sha256"]
+    fid = record["generated"]["fid"]
+    assert fid > record["real_floor"]["fid"] > 0
+    assert zoo.entry("gan_fashion_mnist", str(directory))["headline"] == f"FMNIST-FID {fid:.2f}"
+    card = (directory / "gan_fashion_mnist" / "README.md").read_text()
+    assert card.count("## Evaluation") == 1 and f"**{fid:.3f}**" in card
+    assert "--model gan --dataset fashion_mnist" in card and "real-data floor" in card
+    model = zoo.load("gan_fashion_mnist", directory=str(directory))
+    assert model.generate(3, seed=0).shape == (3, 28, 28, 1)

@@ -10,6 +10,11 @@ into `$KERAS_HOME/kerasgan` (default `~/.keras/kerasgan`), checked against
 the SHA-256 and reused from there offline. Loading always checks the hash: a
 mismatch is an error, never silently wrong weights.
 
+An entry may be registered before its weights exist (`"weights": null`,
+e.g. `dcgan_celeba`, whose data cannot be fetched where kerasgan is built):
+it fixes the architecture, `published(name)` is False, and loading it raises
+`WeightsNotPublishedError` naming the command that trains and publishes it.
+
 Another zoo directory (a registry.json with its files) can be given as
 `directory=` or by the environment variable `KERASGAN_ZOO_DIR`.
 
@@ -85,6 +90,17 @@ class WeightsDownloadError(RuntimeError):
     """The weights could not be downloaded (and no cached copy exists)."""
 
 
+class WeightsNotPublishedError(RuntimeError):
+    """The entry is registered, but its weights have not been trained yet."""
+
+
+def published(name, directory=None):
+    """Whether `name`'s weights are published (an entry may be registered
+    before its weights exist: its `pending` says why and `train_command`
+    how to make them)."""
+    return entry(name, directory).get("weights") is not None
+
+
 def _is_url(location):
     return location.startswith(("http://", "https://"))
 
@@ -99,7 +115,13 @@ def weights_path(name, directory=None, force_download=False):
     fetches it again even so.
     """
     info = entry(name, directory)
-    location = info["weights"]
+    location = info.get("weights")
+    if location is None:
+        raise WeightsNotPublishedError(
+            f"Zoo model '{name}' has no published weights yet: {info.get('pending', 'not trained yet')}. "
+            f"To train and publish them (on a machine with the data; see `kerasgan zoo info {name}`), "
+            f"run from a checkout of the repository: {info.get('train_command', 'see its card')}"
+        )
     if not _is_url(location):
         path = os.path.join(directory or zoo_dir(), location)
         url = info.get("url")
@@ -220,12 +242,15 @@ def model_card(name, directory=None):
         return f.read()
 
 
-def publish(run_dir, name, summary, zoo_dir=None):
+def publish(run_dir, name, summary, zoo_dir=None, headline=None):
     """Adds a finished `kerasgan train` run to the zoo.
 
     Writes `zoo/NAME/model.weights.h5`, the run's sample grid and loss plot,
     a model card from the run's record (command, backend, time, final logs),
-    and the registry entry with the weights' SHA-256.
+    and the registry entry with the weights' SHA-256. `headline` is the
+    metric `kerasgan zoo list` shows (e.g. "FMNIST-FID 10.46"); without it an
+    earlier entry's headline is kept, and a registered but unpublished
+    entry's (`pending`) is replaced by the published one.
     """
     import keras
 
@@ -265,6 +290,8 @@ def publish(run_dir, name, summary, zoo_dir=None):
     with open(card, "w") as f:
         f.write(_card_text(name, summary, type(model).__name__, run) + extra)
     entries = registry(directory) if os.path.exists(_registry_path(directory)) else {}
+    if headline is None and entries.get(name, {}).get("weights") is not None:
+        headline = entries[name].get("headline")
     entries[name] = {
         "summary": summary,
         "class": type(model).__name__,
@@ -274,6 +301,8 @@ def publish(run_dir, name, summary, zoo_dir=None):
         "card": f"{name}/README.md",
         "samples": f"{name}/samples.png",
     }
+    if headline:
+        entries[name]["headline"] = headline
     write_json_atomic(dict(sorted(entries.items())), _registry_path(directory))
     return entries[name]
 
