@@ -89,10 +89,8 @@ def write_card(name, section, fid):
     """Puts `section` into `name`'s card (replacing an earlier one) and the
     FID as the registry entry's headline."""
     from kerasgan import zoo
-    from kerasgan.utils.files import write_json_atomic
 
-    directory = zoo.zoo_dir()
-    path = os.path.join(directory, zoo.entry(name)["card"])
+    path = os.path.join(zoo.zoo_dir(), zoo.entry(name)["card"])
     with open(path) as f:
         text = f.read()
     if EVALUATION_BEGIN in text and EVALUATION_END in text:
@@ -102,9 +100,7 @@ def write_card(name, section, fid):
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
         f.write(text)
-    entries = zoo.registry(directory)
-    entries[name]["headline"] = f"FMNIST-FID {fid:.2f}"
-    write_json_atomic(entries, os.path.join(directory, "registry.json"))
+    zoo.set_headline(name, f"FMNIST-FID {fid:.2f}")
 
 
 def reference_statistics(path, features, classifier_sha256):

@@ -307,6 +307,16 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None):
     return entries[name]
 
 
+def set_headline(name, headline, directory=None):
+    """Sets the metric `kerasgan zoo list` shows for `name` (e.g. "FMNIST-FID 10.46")."""
+    from kerasgan.utils.files import write_json_atomic
+
+    entries = registry(directory)
+    entry(name, directory)  # a clear error for an unknown name
+    entries[name]["headline"] = headline
+    write_json_atomic(entries, _registry_path(directory))
+
+
 def _card_text(name, summary, class_name, run):
     logs = ", ".join(f"{k} {v:.3f}" for k, v in sorted(run.get("final_epoch_logs", {}).items()))
     return f"""# {name}
