@@ -281,8 +281,9 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def plot_samples(samples_by_method, dataset, path):
-    """Scatter of each method's evaluation samples (one seed) over the modes."""
+def plot_samples(samples_by_method, dataset, path, modes=None, lim=None):
+    """Scatter of each method's evaluation samples (one seed) over the modes
+    (default: the dataset's modes in this benchmark's protocol)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -290,10 +291,12 @@ def plot_samples(samples_by_method, dataset, path):
 
     from kerasgan import data
 
-    modes = getattr(data, DATASETS[dataset]["modes"])()
+    if modes is None:
+        modes = getattr(data, DATASETS[dataset]["modes"])()
     names = list(samples_by_method)
     fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.8), squeeze=False)
-    lim = 3.0 if dataset == "ring" else 5.5
+    if lim is None:
+        lim = 3.0 if dataset == "ring" else 5.5
     for ax, name in zip(axes[0], names):
         s = samples_by_method[name]
         ax.scatter(s[:, 0], s[:, 1], s=1.5, alpha=0.4, color="tab:blue", linewidths=0)

@@ -74,6 +74,44 @@ def test_minibatch_features_depend_on_the_other_examples():
     np.testing.assert_array_equal(_np(layer(f[:1]))[0, 6:], np.zeros(4))
 
 
+def _reference_minibatch_layer(f, theta, log_scale, b, num_kernels, kernel_dim):
+    """openai/improved-gan's MinibatchLayer.get_output_for, in numpy."""
+    w = theta.reshape(-1, num_kernels, kernel_dim)
+    w = w * (np.exp(log_scale.reshape(num_kernels, kernel_dim)) / np.sqrt((w**2).sum(axis=0)))
+    activation = np.tensordot(f.astype("float64"), w, [[1], [0]])  # (n, B, C)
+    abs_dif = np.abs(activation[:, :, :, None] - activation.transpose(1, 2, 0)[None]).sum(axis=2)
+    abs_dif = abs_dif + 1e6 * np.eye(len(f))[:, None, :]
+    return np.exp(-abs_dif).sum(axis=2) + b[None]
+
+
+def test_minibatch_discrimination_weight_norm_matches_the_reference_code(tmp_path):
+    layer = MinibatchDiscrimination(num_kernels=4, kernel_dim=3, weight_norm=True)
+    f = _normal((6, 5), seed=3)
+    out = _np(layer(f))
+    theta = _np(layer.kernel)
+    assert abs(theta.std() - 0.05) < 0.02  # θ ~ N(0, 0.05)
+    np.testing.assert_array_equal(_np(layer.bias), -np.ones(4))
+    want = _reference_minibatch_layer(f, theta, _np(layer.log_scale), _np(layer.bias), 4, 3)
+    np.testing.assert_allclose(out[:, 5:], want, rtol=1e-5, atol=1e-6)
+    # The data-dependent initialisation: mean nearest-neighbour distance 2,
+    # features centred on the batch, and the same formula afterwards.
+    layer.initialize_from(f)
+    d = np.abs(
+        (f @ _np(layer.effective_kernel())).reshape(6, 1, 4, 3)
+        - (f @ _np(layer.effective_kernel())).reshape(1, 6, 4, 3)
+    ).sum(-1) + 1e6 * np.eye(6)[:, :, None]
+    np.testing.assert_allclose(d.min(axis=1).mean(axis=0), 2.0, rtol=1e-4)
+    out = _np(layer(f))
+    np.testing.assert_allclose(out[:, 5:].mean(axis=0), 0.0, atol=1e-5)
+    want = _reference_minibatch_layer(f, theta, _np(layer.log_scale), _np(layer.bias), 4, 3)
+    np.testing.assert_allclose(out[:, 5:], want, rtol=1e-5, atol=1e-5)
+    inputs = keras.Input((5,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(layer(inputs)))
+    np.testing.assert_allclose(_np(_round_trip(model, tmp_path)(f)), _np(model(f)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="initialisation of weight_norm=True"):
+        MinibatchDiscrimination(4, 3).initialize_from(f)
+
+
 def test_minibatch_discrimination_rejects_unflattened_inputs():
     with pytest.raises(ValueError, match=r"\(None, 4, 4, 8\).*Flatten"):
         MinibatchDiscrimination(5, 3)(keras.Input((4, 4, 8)))

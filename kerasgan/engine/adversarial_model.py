@@ -25,6 +25,10 @@ TECHNIQUES = {
     "feature_matching": "an adversarial generator loss that feature matching can replace",
     "historical_averaging": "players with trainable weights",
     "generator_ema": "a generator that samples are drawn from",
+    "packing": (
+        "an unconditional discriminator with one adversarial score per input, "
+        "which m concatenated samples can share (PacGAN)"
+    ),
 }
 
 
@@ -68,8 +72,8 @@ class AdversarialModel(keras.Model):
         historical_averaging: weight w of w·‖θ − θ̄‖² added to every player's
             loss, θ̄ the mean of the player's past parameters (Salimans et
             al. 2016, §3.3).
-        gradient_penalty, feature_matching, generator_ema: techniques that
-            subclasses apply (see `LatentGAN`); here they only raise when the
+        gradient_penalty, feature_matching, generator_ema, packing:
+            techniques that subclasses apply (see `LatentGAN`); here they only raise when the
             class does not list them in `techniques`.
 
     Example (a variant):
@@ -115,6 +119,7 @@ class AdversarialModel(keras.Model):
         gradient_penalty=None,
         feature_matching=None,
         generator_ema=None,
+        packing=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -123,6 +128,7 @@ class AdversarialModel(keras.Model):
             feature_matching=feature_matching,
             historical_averaging=historical_averaging,
             generator_ema=generator_ema,
+            packing=None if packing == 1 else packing,
         )
         if not isinstance(networks, dict) or not networks:
             raise ValueError(

@@ -10,6 +10,9 @@ from kerasgan.engine import distribution
 from kerasgan.engine import validation
 from kerasgan.engine.adversarial_model import TECHNIQUES
 from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.packing import check_packing
+from kerasgan.engine.packing import pack_samples
+from kerasgan.engine.packing import unpacked_shape
 from kerasgan.losses.feature_matching import feature_matching_loss
 
 
@@ -37,8 +40,9 @@ class LatentGAN(AdversarialModel):
     `generator_objective`), so a variant that overrides its losses keeps
     them: a gradient penalty on D (Gulrajani et al. 2017), feature matching
     for G and historical averaging for both players (Salimans et al. 2016,
-    §3.1, §3.3), and an exponential moving average of G's weights used for
-    sampling (Yazıcı et al. 2019). A variant that cannot apply one leaves it
+    §3.1, §3.3), an exponential moving average of G's weights used for
+    sampling (Yazıcı et al. 2019), and packing: D judges m samples at once
+    (Lin et al. 2018). A variant that cannot apply one leaves it
     out of its `techniques` and the option raises. Label smoothing, k
     discriminator steps and TTUR (separate learning rates, Heusel et al.
     2017) are `compile`/constructor settings.
@@ -66,6 +70,12 @@ class LatentGAN(AdversarialModel):
         generator_ema: decay β of an exponential moving average of the
             generator's weights, updated after every generator step; when set,
             `generate` samples from the averaged generator.
+        packing: m, the number of samples the discriminator judges together
+            (PacGAN, Lin et al. 2018, §3): every batch of real or generated
+            samples reaches D as packs of m samples concatenated along the
+            last axis (`kerasgan.engine.packing.pack_samples`), so D must
+            take inputs of shape `packed_shape(data_shape, m)` (the built-in
+            variants build it so). `None` or 1: no packing.
         reuse_fakes: the generator step scores the fakes made for the last
             discriminator step (the same latent vectors and the same forward
             pass of G, kept for G's backward pass) instead of drawing fresh
@@ -109,6 +119,7 @@ class LatentGAN(AdversarialModel):
         historical_averaging=None,
         generator_ema=None,
         reuse_fakes=False,
+        packing=None,
         **kwargs,
     ):
         # Read by log_names() while the engine builds its trackers.
@@ -121,8 +132,10 @@ class LatentGAN(AdversarialModel):
             gradient_penalty=gradient_penalty,
             feature_matching=feature_matching,
             generator_ema=generator_ema,
+            packing=packing,
             **kwargs,
         )
+        self.packing = check_packing(packing)
         self.latent_dim = int(latent_dim or _first_shape(generator.input_shape)[-1])
         self.discriminator_steps = validation.positive_int(
             discriminator_steps, "discriminator_steps"
@@ -134,12 +147,14 @@ class LatentGAN(AdversarialModel):
             )
         self.latent_distribution = latent_distribution
         # Conditional networks take (sample, label): the first input is the sample.
-        self.data_shape = tuple(_first_shape(discriminator.input_shape)[1:])
+        discriminator_shape = tuple(_first_shape(discriminator.input_shape)[1:])
+        self.data_shape = unpacked_shape(discriminator_shape, self.packing)
         generated = tuple(generator.output_shape[1:])
         if generated != self.data_shape:
+            packs = f" (packs of {self.packing}: {discriminator_shape})" if self.packing > 1 else ""
             raise ValueError(
                 f"The generator makes samples of shape {generated} but the "
-                f"discriminator expects {self.data_shape}."
+                f"discriminator expects {self.data_shape}{packs}."
             )
         self._build_techniques(feature_matching, generator_ema)
         self.reuse_fakes = bool(reuse_fakes)
@@ -292,8 +307,9 @@ class LatentGAN(AdversarialModel):
         latent = self.sample_latent(batch_size)
         return self.generator(self.generator_inputs(latent, labels), training=training)
 
-    def discriminate(self, samples, labels=None, training=True):
-        """D's raw outputs on `samples`, as float32.
+    def discriminate(self, samples, labels=None, training=True, packed=False):
+        """D's raw outputs on `samples` (packed first unless `packed`: they
+        are packs already), as float32.
 
         Under a mixed dtype policy (`keras.config.set_dtype_policy(
         "mixed_bfloat16")`) the networks compute in bfloat16; the losses and
@@ -301,9 +317,15 @@ class LatentGAN(AdversarialModel):
         §3.3: reductions in full precision).
         """
         outputs = self.discriminator(
-            self.discriminator_inputs(samples, labels), training=training
+            self.discriminator_inputs(samples if packed else self.pack(samples), labels),
+            training=training,
         )
         return keras.tree.map_structure(lambda t: ops.cast(t, "float32"), outputs)
+
+    def pack(self, samples):
+        """`samples` as D sees them: packs of `packing` samples (unchanged
+        without packing)."""
+        return pack_samples(samples, self.packing)
 
     def generate(
         self, n=None, latent=None, seed=None, labels=None, batch_size=256, verbose=0, ema=None
@@ -432,8 +454,13 @@ class LatentGAN(AdversarialModel):
         if self.gradient_penalty:
             from kerasgan.losses.gradient_penalty import gradient_penalty
 
+            # With packing, x̂ interpolates whole packs and the norm is that
+            # of the gradient at a pack: the critic's input.
             penalty, norm = gradient_penalty(
-                lambda x: self.critic_score(x, labels), real, fake, seed=self.seed_generator
+                lambda packs: self.critic_score(packs, labels, packed=True),
+                self.pack(real),
+                self.pack(fake),
+                seed=self.seed_generator,
             )
             loss = loss + self.gradient_penalty * penalty
             logs = {**logs, "gradient_penalty": penalty, "gradient_norm": norm}
@@ -448,10 +475,10 @@ class LatentGAN(AdversarialModel):
         fake = self.fakes_for(real, labels, fake)
         # ‖E f(x) − E f(G(z))‖².
         real_features = ops.stop_gradient(
-            self.feature_extractor(self.discriminator_inputs(real, labels), training=True)
+            self.feature_extractor(self.discriminator_inputs(self.pack(real), labels), training=True)
         )
         fake_features = self.feature_extractor(
-            self.discriminator_inputs(fake, labels), training=True
+            self.discriminator_inputs(self.pack(fake), labels), training=True
         )
         loss = feature_matching_loss(real_features, fake_features)
         fake_outputs = (
@@ -460,10 +487,10 @@ class LatentGAN(AdversarialModel):
         extra, logs = self.auxiliary_loss("generator", None, fake_outputs, labels)
         return loss + extra, logs
 
-    def critic_score(self, samples, labels=None):
+    def critic_score(self, samples, labels=None, packed=False):
         """The adversarial score of D on `samples` (what the gradient penalty
-        differentiates at its input)."""
-        return self.adversarial_output(self.discriminate(samples, labels))
+        differentiates at its input); `packed`: `samples` are packs already."""
+        return self.adversarial_output(self.discriminate(samples, labels, packed=packed))
 
     # The variant's losses.
     def discriminator_loss(self, real, labels=None, fake=None):

@@ -42,6 +42,7 @@ class ACGAN(NetworkGAN):
 
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "d_class_loss", "g_class_loss", "real_accuracy")
     requires_classes = True
+    techniques = NetworkGAN.per_sample_techniques  # D judges (x, y) per sample
     auxiliary_uses_generator_outputs = True
 
     def __init__(self, class_loss_weight=1.0, **kwargs):

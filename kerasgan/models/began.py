@@ -54,7 +54,7 @@ class BEGAN(NetworkGAN):
 
     # An autoencoder D has no real/fake score for a gradient penalty and G's
     # loss is not an adversarial loss that feature matching could replace.
-    techniques = ("historical_averaging", "generator_ema")
+    techniques = ("historical_averaging", "generator_ema", "packing")
     metric_names = ("d_loss", "g_loss", "k", "convergence", "real_reconstruction", "fake_reconstruction")
 
     def __init__(self, gamma=0.5, lambda_k=1e-3, initial_k=0.0, embedding_dim=64, **kwargs):
@@ -84,15 +84,16 @@ class BEGAN(NetworkGAN):
 
     def discriminator_loss(self, real, labels=None, fake=None):
         fake = ops.stop_gradient(self.fakes_for(real, fake=fake))
-        real_loss = reconstruction_loss(real, self.discriminate(real))
-        fake_loss = reconstruction_loss(fake, self.discriminate(fake))
+        # With packing, D reconstructs packs of samples.
+        real_loss = reconstruction_loss(self.pack(real), self.discriminate(real))
+        fake_loss = reconstruction_loss(self.pack(fake), self.discriminate(fake))
         loss = real_loss - ops.stop_gradient(self.k) * fake_loss
         self.last_real_reconstruction.assign(ops.stop_gradient(real_loss))
         return loss, {"real_reconstruction": real_loss}
 
     def generator_loss(self, real, labels=None, fake=None):
         fake = self.fakes_for(real, fake=fake)
-        fake_loss = reconstruction_loss(fake, self.discriminate(fake))
+        fake_loss = reconstruction_loss(self.pack(fake), self.discriminate(fake))
         real_loss = self.last_real_reconstruction
         balance = self.gamma * real_loss - ops.stop_gradient(fake_loss)
         # Proportional control of k (§3.4), kept in [0, 1].

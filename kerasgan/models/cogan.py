@@ -8,6 +8,9 @@ from kerasgan import losses as losses_module
 from kerasgan.engine import distribution
 from kerasgan.engine.adversarial_model import AdversarialModel
 from kerasgan.engine.latent_gan import resolve_latent
+from kerasgan.engine.packing import check_packing
+from kerasgan.engine.packing import pack_samples
+from kerasgan.engine.packing import packed_shape
 from kerasgan.nets.cogan import DISCRIMINATOR_FILTERS
 from kerasgan.nets.cogan import GENERATOR_FILTERS
 from kerasgan.nets.cogan import check_image_shape
@@ -74,6 +77,9 @@ class CoGAN(AdversarialModel):
         data_range: `(low, high)` of the images, checked by `fit`.
         historical_averaging: weight of Salimans et al.'s historical
             averaging cost for both players.
+        packing: m, images each discriminator judges together (PacGAN,
+            Lin et al. 2018; `kerasgan.engine.packing`): its input holds m
+            images' channels. `None` or 1: no packing.
 
     Example:
 
@@ -93,7 +99,7 @@ class CoGAN(AdversarialModel):
     }
     metric_names = ("d_loss", "g_loss", "d_real_a", "d_fake_a", "d_real_b", "d_fake_b")
     loss_logs = {"discriminators": "d_loss", "generators": "g_loss"}
-    techniques = ("historical_averaging",)
+    techniques = ("historical_averaging", "packing")
     default_loss = "non_saturating"
 
     def __init__(
@@ -108,16 +114,18 @@ class CoGAN(AdversarialModel):
         seed=None,
         data_range=(-1.0, 1.0),
         historical_averaging=None,
+        packing=None,
         **kwargs,
     ):
         image_shape = check_image_shape(image_shape)
+        self.packing = check_packing(packing)
         if not isinstance(share, (bool, np.bool_)):
             raise ValueError(f"share must be True or False; got {share!r}.")
         generator_a, generator_b = cogan_generators(
             image_shape, latent_dim, generator_filters, generator_shared_layers, bool(share)
         )
         discriminator_a, discriminator_b = cogan_discriminators(
-            image_shape, discriminator_filters, discriminator_shared_layers, bool(share)
+            packed_shape(image_shape, self.packing), discriminator_filters, discriminator_shared_layers, bool(share)
         )
         self.hyperparameters = {
             "image_shape": image_shape,
@@ -138,6 +146,7 @@ class CoGAN(AdversarialModel):
             seed=seed,
             data_range=data_range,
             historical_averaging=historical_averaging,
+            packing=packing,
             **kwargs,
         )
         self.image_shape = image_shape
@@ -319,7 +328,8 @@ class CoGAN(AdversarialModel):
         return self.coupled_generator(self.sample_latent(batch_size), training=training)
 
     def scores(self, discriminator, images):
-        """A discriminator's logits as float32."""
+        """A discriminator's logits as float32 (one per pack with packing)."""
+        images = pack_samples(images, self.packing)
         return ops.cast(discriminator(images, training=True), "float32")
 
     def discriminator_loss(self, real_a, real_b):

@@ -26,3 +26,4 @@ class ConditionalGAN(NetworkGAN):
 
     conditional = True
     requires_classes = True
+    techniques = NetworkGAN.per_sample_techniques  # D judges (x, y) per sample

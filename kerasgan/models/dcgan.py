@@ -5,6 +5,7 @@ import keras
 
 from kerasgan.engine import validation
 from kerasgan.engine.latent_gan import LatentGAN
+from kerasgan.engine.packing import packed_shape
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
 
@@ -57,7 +58,9 @@ class DCGAN(LatentGAN):
             "upsampling": upsampling,
         }
         generator = dcgan_generator(image_shape, latent_dim, generator_filters, upsampling)
-        discriminator = dcgan_discriminator(image_shape, discriminator_filters)
+        discriminator = dcgan_discriminator(
+            packed_shape(image_shape, kwargs.get("packing")), discriminator_filters
+        )
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
 
     def network_config(self):

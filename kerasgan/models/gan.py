@@ -3,6 +3,7 @@
 import keras
 
 from kerasgan.engine.latent_gan import LatentGAN
+from kerasgan.engine.packing import packed_shape
 from kerasgan.nets.mlp import mlp_discriminator
 from kerasgan.nets.mlp import mlp_generator
 
@@ -66,7 +67,7 @@ class GAN(LatentGAN):
             data_shape, latent_dim, generator_units, output_activation
         )
         discriminator = mlp_discriminator(
-            data_shape, discriminator_units, maxout_pieces, input_dropout, dropout
+            packed_shape(data_shape, kwargs.get("packing")), discriminator_units, maxout_pieces, input_dropout, dropout
         )
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
 

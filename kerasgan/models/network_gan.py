@@ -5,6 +5,7 @@ from keras import ops
 
 from kerasgan.engine.latent_gan import LatentGAN
 from kerasgan.engine.latent_gan import _first_shape
+from kerasgan.engine.packing import packed_shape
 from kerasgan.nets.dcgan import dcgan_discriminator
 from kerasgan.nets.dcgan import dcgan_generator
 from kerasgan.nets.dense import dense_discriminator
@@ -35,6 +36,9 @@ class NetworkGAN(LatentGAN):
     """
 
     conditional = False  # whether the networks take a one-hot label input
+    # The techniques of a variant whose D sees or outputs classes per sample
+    # (ConditionalGAN, ACGAN, SemiSupervisedGAN): not packing.
+    per_sample_techniques = tuple(t for t in LatentGAN.techniques if t != "packing")
 
     def __init__(
         self,
@@ -71,8 +75,11 @@ class NetworkGAN(LatentGAN):
         elif latent_dim is None:
             latent_dim = _first_shape(generator.input_shape)[-1]
         if discriminator is None:
+            # With packing, D takes packs of m samples (PacGAN).
             discriminator = self.build_discriminator(
-                data_shape, discriminator_width, minibatch_discrimination
+                packed_shape(data_shape, kwargs.get("packing")),
+                discriminator_width,
+                minibatch_discrimination,
             )
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
 

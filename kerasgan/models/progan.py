@@ -10,6 +10,7 @@ from keras import ops
 from kerasgan import losses
 from kerasgan.engine import validation
 from kerasgan.engine.latent_gan import LatentGAN
+from kerasgan.engine.packing import check_packing
 from kerasgan.losses.gradient_penalty import gradient_penalty
 from kerasgan.nets.progan import ProGANDiscriminator
 from kerasgan.nets.progan import ProGANGenerator
@@ -96,7 +97,7 @@ class ProGAN(LatentGAN):
     ```
     """
 
-    techniques = ("gradient_penalty", "generator_ema")
+    techniques = ("gradient_penalty", "generator_ema", "packing")
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "drift", "level", "alpha")
     default_loss = "wasserstein"
     # TensorFlow's XLA did not finish compiling the stage switch (with the
@@ -165,8 +166,9 @@ class ProGAN(LatentGAN):
         generator = ProGANGenerator(
             resolution, image_shape[2], latent_dim, filter_base, max_filters, name="generator"
         )
+        # With packing, D's fromRGB layers take m images' channels.
         discriminator = ProGANDiscriminator(
-            resolution, image_shape[2], filter_base, max_filters, group_size, name="discriminator"
+            resolution, image_shape[2] * check_packing(kwargs.get("packing")), filter_base, max_filters, group_size, name="discriminator"
         )
         super().__init__(
             generator,
@@ -262,7 +264,8 @@ class ProGAN(LatentGAN):
         # Random draws outside the stage switch (a draw inside a branch could
         # not update the seed's state on JAX).
         latent = self.sample_latent(n)
-        epsilon = keras.random.uniform((n, 1, 1, 1), seed=self.seed_generator)
+        # One interpolation weight per critic input (a pack with packing).
+        epsilon = keras.random.uniform((n // self.packing, 1, 1, 1), seed=self.seed_generator)
         self.take_step(
             "discriminator",
             lambda: self._at_stage(stage, self.critic_loss_at, real, latent, epsilon, alpha),
@@ -295,9 +298,10 @@ class ProGAN(LatentGAN):
         real = fade_real(real, stage, alpha, self.stages)
         fake = ops.stop_gradient(self.generator(latent, stage=stage, alpha=alpha, training=True))
 
-        def critic(x):
-            return ops.cast(self.discriminator(x, stage=stage, alpha=alpha, training=True), "float32")
+        def critic(packs):
+            return ops.cast(self.discriminator(packs, stage=stage, alpha=alpha, training=True), "float32")
 
+        real, fake = self.pack(real), self.pack(fake)
         real_scores, fake_scores = critic(real), critic(fake)
         penalty, norm = gradient_penalty(critic, real, fake, epsilon=epsilon)
         drift = ops.mean(ops.square(real_scores))
@@ -316,7 +320,7 @@ class ProGAN(LatentGAN):
 
     def generator_loss_at(self, stage, latent, alpha):
         fake = self.generator(latent, stage=stage, alpha=alpha, training=True)
-        scores = self.discriminator(fake, stage=stage, alpha=alpha, training=True)
+        scores = self.discriminator(self.pack(fake), stage=stage, alpha=alpha, training=True)
         return -ops.mean(ops.cast(scores, "float32")), {}
 
     def _reset_optimizers_on_new_phase(self, phase):

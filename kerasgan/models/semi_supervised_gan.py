@@ -44,6 +44,7 @@ class SemiSupervisedGAN(NetworkGAN):
 
     metric_names = ("d_loss", "g_loss", "d_real", "d_fake", "supervised_loss", "labelled_accuracy")
     requires_classes = True
+    techniques = NetworkGAN.per_sample_techniques  # D judges (x, y) per sample
     allows_unlabelled = True
 
     def __init__(self, supervised_weight=1.0, feature_matching=True, **kwargs):

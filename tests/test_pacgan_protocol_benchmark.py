@@ -1,0 +1,80 @@
+"""benchmarks/pacgan_protocol.py: PacGAN's 2-D networks, packed data and one short run."""
+
+import os
+
+import numpy as np
+import pytest
+
+from conftest import load_script
+
+# The benchmark script's plumbing: run once (scripts/test.sh).
+pytestmark = pytest.mark.once
+
+SCRIPT = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "pacgan_protocol.py"
+)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_script(SCRIPT, "pacgan_protocol_benchmark")
+
+
+@pytest.mark.parametrize("packing", [1, 4])
+def test_networks_are_pacgans(bench, packing):
+    p = bench.PACGAN
+    generator, discriminator = bench.build_networks(packing, False, p)
+    g, d = p["generator_units"], p["discriminator_units"]
+    pieces = p["maxout_pieces"]
+    # G: 4 × [Dense without bias, batch norm (γ, β trainable)], Dense 2 with bias.
+    assert generator.count_params() == (2 * g + 3 * g * g) + 4 * 4 * g + (g * 2 + 2)
+    assert sum(int(np.prod(w.shape)) for w in generator.trainable_weights) == (
+        2 * g + 3 * g * g + 4 * 2 * g + g * 2 + 2
+    )
+    norms = [layer for layer in generator.layers if "bn" in layer.name]
+    assert len(norms) == 4 and all(layer.momentum == 0.95 for layer in norms)
+    # D: 3 LinearMaxout layers of 200 units × 5 pieces on 2·m inputs, Dense 1.
+    assert discriminator.input_shape == (None, 2 * packing)
+    assert discriminator.count_params() == (
+        (2 * packing + 1) * d * pieces + 2 * (d + 1) * d * pieces + (d + 1)
+    )
+
+
+def test_packed_epoch_draws_independent_samples_of_the_training_set(bench):
+    train = np.arange(2000, dtype="float32").reshape(1000, 2)
+    rows = bench.packed_epoch(train, 3, np.random.default_rng(0))
+    assert rows.shape == (3000, 2)
+    packs = rows.reshape(1000, 3, 2)
+    assert np.all(packs[:, :, 1] == packs[:, :, 0] + 1)  # whole samples of the set
+    index = packs[:, :, 0] // 2
+    assert np.mean(index[:, 0] == index[:, 1]) < 0.01  # independent slots
+    assert len(np.unique(index)) > 900
+
+
+def test_a_short_run_with_packing_and_minibatch_discrimination(bench):
+    tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
+                generator_units=16, discriminator_units=8, eval_samples=200,
+                minibatch_discrimination=(4, 3))
+    result = bench.run_one("pacgan4+mbd", "grid", seed=1, protocol=tiny, epochs=2)
+    assert result["packing"] == 4 and result["batch_size"] == 32 and result["iterations"] == 8
+    assert [point["iterations"] for point in result["curve"]] == [4, 8]
+    assert result["num_modes"] == 25 and np.isfinite(result["final_logs"]["d_loss"])
+    parts = result["minibatch_diagnostics"]
+    assert set(parts) == {f"{p}_{s}" for p in ("hidden_part", "minibatch_part", "minibatch_feature")
+                          for s in ("real", "fake")}
+    assert bench.parse_seeds("0-2,5") == [0, 1, 2, 5]
+
+
+def test_minibatch_diagnostics_decompose_the_discriminators_logit(bench):
+    from keras import ops
+
+    tiny = dict(bench.PACGAN, generator_units=16, discriminator_units=8,
+                minibatch_discrimination=(4, 3))
+    model = bench.build_model("pacgan4+mbd", 0, tiny)
+    real = np.random.default_rng(0).standard_normal((32, 2)).astype("float32")
+    parts = bench.minibatch_diagnostics(model, real)
+    logits = ops.convert_to_numpy(model.discriminate(ops.convert_to_tensor(real)))
+    bias = float(ops.convert_to_numpy(model.discriminator.get_layer("score").bias)[0])
+    np.testing.assert_allclose(
+        parts["hidden_part_real"] + parts["minibatch_part_real"] + bias, logits.mean(), rtol=1e-4, atol=1e-5
+    )
