@@ -339,6 +339,15 @@ def machine_info():
     return info
 
 
+def parse_choices(parser, text, allowed, kind):
+    """A comma-separated list of names, each one of `allowed` (else a usage error)."""
+    chosen = [name for name in text.split(",") if name]
+    for name in chosen:
+        if name not in allowed:
+            parser.error(f"unknown {kind} {name!r}; choose from {', '.join(allowed)}")
+    return chosen
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
@@ -355,14 +364,8 @@ def parse_args(argv=None):
                    help=f"folder of the scatter PNGs (default {DEFAULT_IMAGES}; none with --quick)")
     p.add_argument("--plot-seed", type=int, default=None, help="seed whose samples are plotted (first seed)")
     args = p.parse_args(argv)
-    args.methods = [m for m in args.methods.split(",") if m]
-    for m in args.methods:
-        if m not in METHODS:
-            p.error(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
-    args.datasets = [d for d in args.datasets.split(",") if d]
-    for d in args.datasets:
-        if d not in DATASETS:
-            p.error(f"unknown dataset {d!r}; choose from {', '.join(DATASETS)}")
+    args.methods = parse_choices(p, args.methods, METHODS, "method")
+    args.datasets = parse_choices(p, args.datasets, DATASETS, "dataset")
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
     if args.quick:
         if args.seeds == [0, 1, 2]:

@@ -41,7 +41,6 @@ Usage::
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -331,14 +330,8 @@ def parse_args(argv=None):
     p.add_argument("--json", default=None)
     p.add_argument("--images", default=None, help="folder for pacgan_protocol_{ring,grid}.png")
     args = p.parse_args(argv)
-    args.methods = [m for m in args.methods.split(",") if m]
-    for m in args.methods:
-        if m not in METHODS:
-            p.error(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
-    args.datasets = [d for d in args.datasets.split(",") if d]
-    for d in args.datasets:
-        if d not in DATASETS:
-            p.error(f"unknown dataset {d!r}; choose from {', '.join(DATASETS)}")
+    args.methods = mode_collapse.parse_choices(p, args.methods, METHODS, "method")
+    args.datasets = mode_collapse.parse_choices(p, args.datasets, DATASETS, "dataset")
     args.seeds = parse_seeds(args.seeds)
     if args.quick:
         args.seeds, args.epochs = args.seeds[:1], 0.2

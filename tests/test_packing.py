@@ -9,6 +9,7 @@ import kerasgan
 from kerasgan import models
 from kerasgan.engine.packing import pack_samples
 from kerasgan.engine.packing import packed_shape
+from test_techniques import small  # a small 2-D NetworkGAN
 
 
 def numpy_pack(x, m):
@@ -35,14 +36,6 @@ def test_pack_samples_matches_numpy():
         pack_samples(vectors, 0)
 
 
-def small(packing=2, **kwargs):
-    kwargs.setdefault("data_shape", (2,))
-    kwargs.setdefault("latent_dim", 3)
-    kwargs.setdefault("generator_width", (8,))
-    kwargs.setdefault("discriminator_width", (8,))
-    kwargs.setdefault("data_range", None)
-    kwargs.setdefault("seed", 0)
-    return models.NetworkGAN(packing=packing, **kwargs)
 
 
 def test_the_discriminator_scores_packs_and_the_model_round_trips(tmp_path):
