@@ -110,7 +110,7 @@ def load_dataset(name, n, seed):
     from kerasgan import data
 
     spec = DATASETS[name]
-    modes = getattr(data, spec["modes"])(**({"radius": 1.0} if name == "ring" else {}))
+    modes = getattr(data, spec["modes"])(**spec["options"])
     x = getattr(data, spec["sampler"])(n, std=spec["std"], seed=seed, **spec["options"])
     return x, modes, spec["std"]
 
@@ -167,14 +167,22 @@ def build_model(method, seed, protocol):
     return model
 
 
-def initialize_minibatch_discrimination(model, real):
-    """The reference code's data-dependent initialisation of the minibatch
-    layer, on D's features of one batch of real packs."""
+def minibatch_layer(model):
+    """D's minibatch-discrimination layer and the model of its inputs (D's
+    last hidden features)."""
     import keras
 
     layer = model.discriminator.get_layer("minibatch_discrimination")
-    features = keras.Model(model.discriminator.input, layer.input)
-    layer.initialize_from(features(model.pack(keras.ops.convert_to_tensor(real))))
+    return layer, keras.Model(model.discriminator.input, layer.input)
+
+
+def initialize_minibatch_discrimination(model, real):
+    """The reference code's data-dependent initialisation of the minibatch
+    layer, on D's features of one batch of real packs."""
+    from keras import ops
+
+    layer, features = minibatch_layer(model)
+    layer.initialize_from(features(model.pack(ops.convert_to_tensor(real))))
 
 
 def minibatch_diagnostics(model, real):
@@ -186,12 +194,10 @@ def minibatch_diagnostics(model, real):
     difference is how much of D's real-fake separation each part carries)
     and the mean minibatch feature o on each.
     """
-    import keras
     from keras import ops
 
-    layer = model.discriminator.get_layer("minibatch_discrimination")
+    layer, hidden = minibatch_layer(model)
     score = model.discriminator.get_layer("score")
-    hidden = keras.Model(model.discriminator.input, layer.input)
     w = ops.convert_to_numpy(score.kernel)[:, 0]
     n_hidden = layer.input.shape[-1]
     out = {}
@@ -247,14 +253,11 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
                             verbose=0, shuffle=False)
         train_s += time.perf_counter() - start
         logs = {k: float(v[-1]) for k, v in history.history.items()}
-        stats = mode_collapse.sample_stats(
-            model.generate(protocol["eval_samples"], seed=10_000 + seed), modes, std,
-            protocol["threshold"],
-        )
+        # The last epoch's evaluation is the run's result.
+        samples = model.generate(protocol["eval_samples"], seed=10_000 + seed)
+        stats = mode_collapse.sample_stats(samples, modes, std, protocol["threshold"])
         curve.append({"iterations": last, "modes_covered": stats["modes_covered"],
                       "high_quality_fraction": stats["high_quality_fraction"]})
-    samples = model.generate(protocol["eval_samples"], seed=10_000 + seed)
-    stats = mode_collapse.sample_stats(samples, modes, std, protocol["threshold"])
     if METHODS[method][1]:
         stats["minibatch_diagnostics"] = minibatch_diagnostics(model, x[-batch:])
     out = {
@@ -286,6 +289,7 @@ def plot_curves(runs, path):
         for r in runs:
             if r["dataset"] == dataset:
                 by_method.setdefault(r["method"], []).append(r["curve"])
+                k = r["num_modes"]
         for method, curves in by_method.items():
             length = min(len(c) for c in curves)
             its = [c[i]["iterations"] for c in curves[:1] for i in range(length)]
@@ -294,7 +298,6 @@ def plot_curves(runs, path):
             label = f"{method} ({len(curves)} seeds)"
             axes[0][column].plot(its, modes, marker="o", markersize=3, label=label)
             axes[1][column].plot(its, 100 * hq, marker="o", markersize=3, label=label)
-        k = 8 if dataset == "ring" else 25
         axes[0][column].axhline(k, color="grey", linewidth=0.8, linestyle=":")
         axes[0][column].set_title(f"{dataset}: modes covered (of {k})", fontsize=9)
         axes[1][column].set_title(f"{dataset}: high-quality samples (%)", fontsize=9)
