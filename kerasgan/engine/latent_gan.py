@@ -480,7 +480,7 @@ class LatentGAN(AdversarialModel):
         fake_features = self.feature_extractor(
             self.discriminator_inputs(self.pack(fake), labels), training=True
         )
-        loss = feature_matching_loss(real_features, fake_features)
+        loss = feature_matching_loss(real_features, fake_features, self.real_weights(labels))
         fake_outputs = (
             self.discriminate(fake, labels) if self.auxiliary_uses_generator_outputs else None
         )
@@ -501,9 +501,12 @@ class LatentGAN(AdversarialModel):
         fake_outputs = self.discriminate(fake, labels)
         real_scores = self.adversarial_output(real_outputs)
         fake_scores = self.adversarial_output(fake_outputs)
-        loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores)
+        real_weights = self.real_weights(labels)
+        loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores, real_weights)
         logs = {
-            "d_real": ops.mean(self.adversarial_loss.score(real_scores)),
+            "d_real": self.adversarial_loss.mean(
+                self.adversarial_loss.score(real_scores), real_weights
+            ),
             "d_fake": ops.mean(self.adversarial_loss.score(fake_scores)),
         }
         extra, extra_logs = self.auxiliary_loss(
@@ -520,6 +523,13 @@ class LatentGAN(AdversarialModel):
         loss = self.adversarial_loss.generator_loss(self.adversarial_output(fake_outputs))
         extra, logs = self.auxiliary_loss("generator", None, fake_outputs, labels)
         return loss + extra, logs
+
+    def real_weights(self, labels):
+        """The weight of each real example in the adversarial loss's real
+        term and in feature matching's real statistics, or `None` for equal
+        weights (the default; `SemiSupervisedGAN` counts only unlabelled
+        examples)."""
+        return None
 
     def auxiliary_loss(self, player, real_outputs, fake_outputs, labels):
         """Extra loss terms of a variant (e.g. AC-GAN's class loss).

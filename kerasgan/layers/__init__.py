@@ -27,3 +27,7 @@ from kerasgan.layers.minibatch_standard_deviation import (  # noqa: F401
     MinibatchStandardDeviation,
 )
 from kerasgan.layers.pixel_normalization import PixelNormalization  # noqa: F401
+from kerasgan.layers.weight_norm_dense import (  # noqa: F401
+    WeightNormDense,
+    initialize_weight_norm,
+)

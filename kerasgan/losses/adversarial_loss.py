@@ -7,16 +7,31 @@ from keras import ops
 class AdversarialLoss:
     """Base class: the two players' losses from discriminator outputs.
 
-    Subclasses implement `discriminator_loss(real_outputs, fake_outputs)` and
-    `generator_loss(fake_outputs)`, each a scalar to minimize, with `keras.ops`
-    only. `score(outputs)` maps raw outputs to what is logged as D(x) (a
-    probability for the log-likelihood losses).
+    Subclasses implement `discriminator_loss(real_outputs, fake_outputs,
+    real_weights=None)` and `generator_loss(fake_outputs)`, each a scalar to
+    minimize, with `keras.ops` only. `real_weights` (one per real example,
+    or `None` for equal weights) weighs the real examples' terms, e.g. to
+    count only the unlabelled ones of a semi-supervised batch; the real
+    expectation is then `mean(values, real_weights)`. `score(outputs)` maps
+    raw outputs to what is logged as D(x) (a probability for the
+    log-likelihood losses).
     """
 
     name = None
 
-    def discriminator_loss(self, real_outputs, fake_outputs):
+    def discriminator_loss(self, real_outputs, fake_outputs, real_weights=None):
         raise NotImplementedError
+
+    @staticmethod
+    def mean(values, weights=None):
+        """The mean of `values` over the batch, weighted by `weights` (one
+        per example) when given: Σ wᵢ vᵢ / Σ wᵢ, vᵢ the mean of example i."""
+        if weights is None:
+            return ops.mean(values)
+        values = ops.reshape(values, (ops.shape(values)[0], -1))
+        values = ops.mean(values, axis=1)
+        weights = ops.cast(ops.reshape(weights, (-1,)), values.dtype)
+        return ops.sum(values * weights) / ops.maximum(ops.sum(weights), 1e-12)
 
     def generator_loss(self, fake_outputs):
         raise NotImplementedError
@@ -55,14 +70,14 @@ class _LogLikelihoodLoss(AdversarialLoss):
             )
         self.label_smoothing = label_smoothing
 
-    def discriminator_loss(self, real_outputs, fake_outputs):
+    def discriminator_loss(self, real_outputs, fake_outputs, real_weights=None):
         real_target = 1.0 - self.label_smoothing
         # -[t log σ(l) + (1 - t) log(1 - σ(l))] = t·softplus(-l) + (1 - t)·softplus(l)
         real_loss = real_target * ops.softplus(-real_outputs) + (
             1.0 - real_target
         ) * ops.softplus(real_outputs)
         fake_loss = ops.softplus(fake_outputs)  # -log(1 - σ(l))
-        return ops.mean(real_loss) + ops.mean(fake_loss)
+        return self.mean(real_loss, real_weights) + ops.mean(fake_loss)
 
     def score(self, outputs):
         return ops.sigmoid(outputs)

@@ -17,8 +17,8 @@ class HingeLoss(AdversarialLoss):
 
     name = "hinge"
 
-    def discriminator_loss(self, real_outputs, fake_outputs):
-        return ops.mean(ops.relu(1.0 - real_outputs)) + ops.mean(
+    def discriminator_loss(self, real_outputs, fake_outputs, real_weights=None):
+        return self.mean(ops.relu(1.0 - real_outputs), real_weights) + ops.mean(
             ops.relu(1.0 + fake_outputs)
         )
 

@@ -32,8 +32,8 @@ class LeastSquaresLoss(AdversarialLoss):
                 f"a = b = {self.a}."
             )
 
-    def discriminator_loss(self, real_outputs, fake_outputs):
-        return 0.5 * ops.mean(ops.square(real_outputs - self.b)) + 0.5 * ops.mean(
+    def discriminator_loss(self, real_outputs, fake_outputs, real_weights=None):
+        return 0.5 * self.mean(ops.square(real_outputs - self.b), real_weights) + 0.5 * ops.mean(
             ops.square(fake_outputs - self.a)
         )
 

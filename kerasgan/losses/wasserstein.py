@@ -20,8 +20,8 @@ class WassersteinLoss(AdversarialLoss):
 
     name = "wasserstein"
 
-    def discriminator_loss(self, real_outputs, fake_outputs):
-        return ops.mean(fake_outputs) - ops.mean(real_outputs)
+    def discriminator_loss(self, real_outputs, fake_outputs, real_weights=None):
+        return ops.mean(fake_outputs) - self.mean(real_outputs, real_weights)
 
     def generator_loss(self, fake_outputs):
         return -ops.mean(fake_outputs)

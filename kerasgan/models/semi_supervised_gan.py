@@ -16,7 +16,11 @@ class SemiSupervisedGAN(NetworkGAN):
     D(x) = Z(x) / (Z(x) + 1) with Z(x) = Σₖ exp lₖ(x) (the (K+1)-th class,
     "generated", has its logit fixed at 0, §5), i.e. the real/fake logit is
     logsumexp(l(x)); the adversarial loss sees that logit. D also minimizes
-    the cross-entropy of the labelled examples. The generator uses feature
+    the cross-entropy of the labelled examples. The adversarial loss's real
+    term and the real statistics of feature matching count only the
+    unlabelled examples of a batch (all of them in a batch without any): the
+    reference code feeds them a batch of unlabelled data of their own. The
+    generator uses feature
     matching by default (§3.1; the setting of the paper's semi-supervised
     results).
 
@@ -57,6 +61,15 @@ class SemiSupervisedGAN(NetworkGAN):
     def adversarial_output(self, outputs):
         return ops.logsumexp(outputs, axis=-1, keepdims=True)
 
+    def real_weights(self, labels):
+        # §5: the unsupervised loss is over unlabelled data. `training_arrays`
+        # repeats the few labelled examples so that every batch holds some;
+        # counted as real data too, they would weigh each labelled example
+        # hundreds of times in D's real term and in the statistics feature
+        # matching aims at. A batch with no unlabelled example counts all.
+        unlabelled = ops.cast(ops.reshape(labels, (-1,)) < 0, "float32")
+        return ops.where(ops.sum(unlabelled) > 0, unlabelled, ops.ones_like(unlabelled))
+
     def auxiliary_loss(self, player, real_outputs, fake_outputs, labels):
         if player == "generator":
             return 0.0, {}
@@ -77,6 +90,45 @@ class SemiSupervisedGAN(NetworkGAN):
     def classify(self, x, batch_size=256):
         """Class predictions of the discriminator for samples `x`."""
         return self.discriminator.predict(x, batch_size=batch_size, verbose=0).argmax(axis=-1)
+
+    def calibrate_batch_norm(self, x, batch_size=500):
+        """Sets the moving mean and variance of D's batch-norm layers to the
+        statistics of their inputs on real samples `x`.
+
+        During `fit` they average over real *and* generated batches, which
+        `classify` then uses. Layers are set in order, each on its inputs in
+        inference mode with the earlier ones already set. Returns the
+        previous statistics, `[(layer, mean, variance), ...]`, for
+        `restore_batch_norm`. D's top-level layers are searched; a D without
+        batch normalization is an error.
+        """
+        layers = [
+            layer for layer in self.discriminator.layers
+            if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        if not layers:
+            raise ValueError(
+                f"The discriminator '{self.discriminator.name}' has no BatchNormalization "
+                "layer (among its top-level layers) to calibrate."
+            )
+        saved = []
+        for layer in layers:
+            saved.append((layer, ops.convert_to_numpy(layer.moving_mean),
+                          ops.convert_to_numpy(layer.moving_variance)))
+            inputs = keras.Model(self.discriminator.inputs, layer.input).predict(
+                x, batch_size=batch_size, verbose=0
+            )
+            axes = tuple(range(inputs.ndim - 1))
+            layer.moving_mean.assign(inputs.mean(axis=axes))
+            layer.moving_variance.assign(inputs.var(axis=axes))
+        return saved
+
+    @staticmethod
+    def restore_batch_norm(saved):
+        """Puts back the statistics `calibrate_batch_norm` returned."""
+        for layer, mean, variance in saved:
+            layer.moving_mean.assign(mean)
+            layer.moving_variance.assign(variance)
 
     @staticmethod
     def training_arrays(x, y, labelled_per_class=100, seed=0):
