@@ -217,9 +217,19 @@ def _one_and_two_devices(kind, tmp_path):
     return backend, states, metas
 
 
+# The WGAN-GP step (5 critic minibatches, the penalty's second-order
+# gradients) amplifies the rounding of the replicas' all-reduce, which adds
+# two partial gradient sums where one device sums the batch: TensorFlow's
+# run on the CI machine was once 8.2e-5 (7.7e-4 of the array's largest
+# magnitude) off in a critic's Adam momentum, other runs within 1e-5. It is
+# held to the multi-host test's standard; a replica that trained on the
+# wrong half or skipped the averaging is off by the order of the values.
+TOLERANCE = {"dcgan": {}, "wgan_gp": {"rtol": 1e-3, "atol_scale": 1e-3}}
+
+
 def _check(backend, states, metas, kind):
     one, two = states[1], states[2]
-    kinds = assert_same_state(one, two)
+    kinds = assert_same_state(one, two, **TOLERANCE[kind])
     assert kinds["trainable"] > 0 and kinds["optimizer"] > 0
     if kind == "dcgan":
         assert kinds["bn"] > 0  # batch-norm moving means and variances were compared

@@ -165,3 +165,18 @@ def test_calibrate_batch_norm_sets_real_statistics_and_restores_them():
     )
     with pytest.raises(ValueError, match="no BatchNormalization"):
         plain.calibrate_batch_norm(np.zeros((4, 2), "float32"))
+
+
+def test_a_users_loss_without_real_weights_still_trains_the_latent_gans():
+    class Mine(kerasgan.losses.AdversarialLoss):
+        def discriminator_loss(self, real_outputs, fake_outputs):  # the old signature
+            return ops.mean(ops.softplus(-real_outputs)) + ops.mean(ops.softplus(fake_outputs))
+
+        def generator_loss(self, fake_outputs):
+            return ops.mean(ops.softplus(-fake_outputs))
+
+    model = models.NetworkGAN(data_shape=(2,), latent_dim=4, generator_width=(8,),
+                              discriminator_width=(8,), data_range=None, seed=1)
+    model.compile(loss=Mine())
+    history = model.fit(_normal((32, 2), 8), batch_size=16, epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"][0]) and np.isfinite(history["g_loss"][0])

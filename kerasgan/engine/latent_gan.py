@@ -502,7 +502,10 @@ class LatentGAN(AdversarialModel):
         real_scores = self.adversarial_output(real_outputs)
         fake_scores = self.adversarial_output(fake_outputs)
         real_weights = self.real_weights(labels)
-        loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores, real_weights)
+        if real_weights is None:  # a user's loss may take (real, fake) only
+            loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores)
+        else:
+            loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores, real_weights)
         logs = {
             "d_real": self.adversarial_loss.mean(
                 self.adversarial_loss.score(real_scores), real_weights

@@ -20,9 +20,8 @@ class SemiSupervisedGAN(NetworkGAN):
     term and the real statistics of feature matching count only the
     unlabelled examples of a batch (all of them in a batch without any): the
     reference code feeds them a batch of unlabelled data of their own. The
-    generator uses feature
-    matching by default (§3.1; the setting of the paper's semi-supervised
-    results).
+    generator uses feature matching by default (§3.1; the setting of the
+    paper's semi-supervised results).
 
     `fit(x, y)` with y = −1 for unlabelled examples;
     `SemiSupervisedGAN.training_arrays` builds such arrays with the few
