@@ -106,6 +106,10 @@ def test_xla_profile_sees_elementwise_work_and_leaves_convolutions_untraced():
     conv = profiles.xla_profile(run(convolution), backend, iterations=4, cores=cores)
     # XLA-CPU runs the convolution on Eigen's threads without operation events: its
     # arithmetic is the thread pool's untraced task time.
-    # (Several times the traced part: measured 7-10x, and under a busy machine's noise.)
+    # (Several times the traced part: measured 7-10x.) Judged against the cores' busy
+    # time, not the wall time: under a busy machine this process waits (CI once saw
+    # 63% idle, 34% untraced, 3% traced).
     traced = sum(conv["kinds"].values())
-    assert conv["untraced_task_core_percent"] > max(40.0, 4 * traced), conv
+    busy_percent = 100.0 - conv["idle_core_percent"]
+    assert conv["untraced_task_core_percent"] > max(0.5 * busy_percent, 4 * traced), conv
+    assert conv["untraced_task_core_percent"] > 10.0, conv
