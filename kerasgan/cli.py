@@ -69,7 +69,8 @@ def _build_parser():
         "says so) until its total, or a new --epochs, is done.",
     )
     train.add_argument("--model", default=None, choices=["dcgan", "gan", "progan", *sorted(_VARIANTS), *sorted(_DOMAIN_MODELS)],
-                       help="the variant (default: dcgan); progan grows from 4x4 to --resolution; cyclegan "
+                       help="the variant (default: dcgan); cgan and acgan are class-conditional (they "
+                       "train on a labelled dataset: fashion_mnist, mnist, cifar10, digits); progan grows from 4x4 to --resolution; cyclegan "
                        "trains on two domains (default dataset: fashion_mnist_edges), cogan learns their joint "
                        "distribution (the same default), stargan translates between several (default: "
                        "fashion_mnist_domains)")
@@ -112,9 +113,19 @@ def _build_parser():
         "--reuse-fakes", action="store_true", default=None,
         help="the generator step reuses the discriminator step's fakes (one G forward per iteration)",
     )
+    train.add_argument(
+        "--generator-ema", type=float, default=None, metavar="DECAY",
+        help="keep an exponential moving average of the generator's weights with this decay (e.g. "
+        "0.999) and sample from it; latent-vector models (not progan, which keeps its own)",
+    )
     train.add_argument("--lr", type=_positive_float, default=None,
-                       help="Adam learning rate of both players (default: 2e-4)")
-    train.add_argument("--beta1", type=float, default=None, help="Adam's beta_1 (default: 0.5)")
+                       help="learning rate of every player's optimizer (default: the variant's own: "
+                       "2e-4 for most, wgan 5e-5, wgan_gp and stargan 1e-4, progan 1e-3)")
+    train.add_argument("--beta1", type=float, default=None,
+                       help="Adam's beta_1 (default: the variant's own: 0.5 for most, wgan_gp and progan 0; "
+                       "wgan trains with RMSprop, which has none)")
+    train.add_argument("--beta2", type=float, default=None,
+                       help="Adam's beta_2 (default: the variant's own: 0.999 for most, wgan_gp 0.9, progan 0.99)")
     train.add_argument("--seed", type=int, default=None,
                        help="seed of the initial weights, the data order and the sample grids (default: 0)")
     train.add_argument("--eval-images", type=int, default=None,
@@ -130,6 +141,9 @@ def _build_parser():
     sample.add_argument("model", help="a .keras file or a zoo model name")
     sample.add_argument("--num", type=_positive_int, default=64)
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--label", type=int, default=None,
+                        help="class-conditional models: the class of every sample (default: sample i of "
+                        "class i %% num_classes, a column per class in the grid)")
     sample.add_argument("--out", default="samples.png", help="a .png grid or a .npy array")
 
     zoo = commands.add_parser("zoo", help="published models")
@@ -173,8 +187,8 @@ _DATA_OPTIONS = {
 }
 _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
-    "d_steps": None, "reuse_fakes": False, "lr": 2e-4, "beta1": 0.5, "no_jit": False,
-    "resolution": None, "schedule": None,
+    "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
+    "resolution": None, "schedule": None, "generator_ema": None,
 }
 
 
@@ -198,7 +212,8 @@ def _resolve_options(args, recorded, model_path):
             if name in _MODEL_OPTIONS:
                 raise ValueError(
                     f"{_flag(name)} {value} cannot change on --resume: the model and its "
-                    f"optimizers come from {model_path} (the run has {options[name]}). "
+                    f"optimizers come from {model_path} (the run has "
+                    f"{'the variant default' if options[name] is None else options[name]}). "
                     "Start a new run (another --out) to change it."
                 )
             notes.append(f"{_flag(name)} {value} overrides the run's {options[name]}")
@@ -207,6 +222,10 @@ def _resolve_options(args, recorded, model_path):
 
 
 def _load_training_data(options):
+    """(samples, toy-mixture modes or None, int32 class labels or None: labels for
+    the class-conditional models only)."""
+    import numpy as np
+
     from kerasgan import data
 
     folder = options["dataset"].startswith("folder:")
@@ -228,16 +247,29 @@ def _load_training_data(options):
             kwargs["data_dir"] = options["data_dir"]
     else:
         kwargs = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
-    x, modes = data.load(options["dataset"], **kwargs), None
+    conditional = options["model"] in _CONDITIONAL
+    if conditional:
+        if options["dataset"] not in _LABELLED:
+            raise ValueError(
+                f"--model {options['model']} is class-conditional and trains on labelled images; "
+                f"'{options['dataset']}' has no class labels kerasgan can read. Use one of: "
+                f"{', '.join(_LABELLED)}."
+            )
+        kwargs["with_labels"] = True
+    x, modes, labels = data.load(options["dataset"], **kwargs), None, None
     if toy:
         x, modes = x
+    elif conditional:
+        x, labels = x
+        labels = np.asarray(labels).astype("int32")
     elif isinstance(x, tuple):
         x = x[0]
     if options["limit"]:
         x = x[: options["limit"]]
+        labels = None if labels is None else labels[: options["limit"]]
     if len(x) == 0:
         raise ValueError(f"Dataset '{options['dataset']}' has no samples.")
-    return x, modes
+    return x, modes, labels
 
 
 def _load_domain_data(options):
@@ -346,18 +378,28 @@ _VARIANTS = {
     "lsgan": "LSGAN",
     "sngan": "SNGAN",
     "began": "BEGAN",
+    "cgan": "ConditionalGAN",
+    "acgan": "ACGAN",
 }
+#: Class-conditional variants: they train on (image, label) pairs.
+_CONDITIONAL = ("cgan", "acgan")
+#: Datasets whose loader gives class labels (with_labels=True), and their number of classes.
+_LABELLED = {"fashion_mnist": 10, "mnist": 10, "cifar10": 10, "digits": 10}
 
 
-def _build_model(options, data_shape):
+def _build_model(options, data_shape, num_classes=None):
     from kerasgan import models
 
     extra = {} if options["d_steps"] is None else {"discriminator_steps": options["d_steps"]}
     if options["reuse_fakes"]:
         extra["reuse_fakes"] = True
+    if options["generator_ema"] is not None:
+        extra["generator_ema"] = options["generator_ema"]
     image = len(data_shape) == 3
     common = dict(latent_dim=options["latent_dim"], seed=options["seed"], **extra)
     if options["model"] in _VARIANTS:
+        if options["model"] in _CONDITIONAL:
+            common["num_classes"] = num_classes
         return getattr(models, _VARIANTS[options["model"]])(
             data_shape=data_shape,
             generator_width=options["filters"] if image else None,
@@ -391,6 +433,27 @@ def _build_model(options, data_shape):
         data_range=(-1.0, 1.0) if image else None,
         **common,
     )
+
+
+def _own_optimizers(model, options, optimizers=None):
+    """Each player's optimizer: the variant's own (`model.default_optimizer`:
+    Adam(2e-4, 0.5) for most, WGAN's RMSprop(5e-5), WGAN-GP's Adam(1e-4, 0, 0.9),
+    ProGAN's Adam(1e-3, 0, 0.99), ...) or those given, with --lr and --beta1
+    applied when set (and --beta2)."""
+    if optimizers is None:
+        optimizers = {player: model.default_optimizer(player) for player in model.players}
+    for optimizer in optimizers.values():
+        if options["lr"] is not None:
+            optimizer.learning_rate = options["lr"]
+        for flag in ("beta1", "beta2"):
+            if options.get(flag) is None:
+                continue
+            attribute = flag.replace("beta", "beta_")
+            if not hasattr(optimizer, attribute):
+                raise ValueError(f"--{flag}: --model {options['model']} trains with {type(optimizer).__name__}, "
+                                 f"which has no {attribute}; leave the flag out (or give --lr only).")
+            setattr(optimizer, attribute, options[flag])
+    return optimizers
 
 
 def _progan_images(x, options):
@@ -443,10 +506,10 @@ def train(args):
     epochs = args.epochs or int(run.get("epochs") or 1)
     options, notes = _resolve_options(args, recorded, model_path)
     domain_model = options["model"] in _DOMAIN_MODELS
-    if options["model"] == "progan" and recorded is None:
-        # ProGAN's Adam (Karras et al. 2018, A.1) unless --lr / --beta1 are given.
-        options["lr"] = 1e-3 if args.lr is None else options["lr"]
-        options["beta1"] = 0.0 if args.beta1 is None else options["beta1"]
+    if options["generator_ema"] is not None and (domain_model or options["model"] == "progan"):
+        why = ("it keeps its own moving average of the generator (decay 0.999, Karras et al. 2018, A.1) "
+               "and samples from it") if options["model"] == "progan" else "it is for latent-vector models"
+        raise ValueError(f"--model {options['model']} takes no --generator-ema: {why}.")
     for name in ("resolution", "schedule"):
         if options[name] is not None and options["model"] != "progan":
             raise ValueError(f"{_flag(name)} applies to --model progan only.")
@@ -458,7 +521,7 @@ def train(args):
         losses.get(options["loss"])  # an unknown name fails before the data loads
     keras.utils.set_random_seed(options["seed"])
     if domain_model:
-        domains, modes = _load_domain_data(options), None
+        domains, modes, labels = _load_domain_data(options), None, None
         x = domains[0]
         sizes = " and ".join(str(len(d)) for d in domains)
         print(f"kerasgan train: {sizes} unpaired images of shape {x.shape[1:]} from '{options['dataset']}', "
@@ -471,7 +534,7 @@ def train(args):
         if batches < 1:
             raise ValueError(f"--batch-size {options['batch_size']} is larger than the data ({total} images).")
     else:
-        x, modes = _load_training_data(options)
+        x, modes, labels = _load_training_data(options)
         if options["model"] == "progan":
             x = _progan_images(x, options)
         print(f"kerasgan train: {len(x)} samples of shape {x.shape[1:]} from '{options['dataset']}', "
@@ -487,15 +550,12 @@ def train(args):
                              "(its losses are the paper's; stargan takes --d-steps, its critic steps).")
         # The learning rate decays linearly to zero over the second half of the run.
         if options["model"] == "cogan":  # a constant rate (the official code)
-            optimizers = {player: model.default_optimizer(player) for player in model.players}
-            for optimizer in optimizers.values():
-                optimizer.learning_rate = options["lr"]
+            optimizers = _own_optimizers(model, options)
         else:
             per_epoch_decay = {"steps_per_period": batches} if options["model"] == "cyclegan" else {}
-            optimizers = model.reference_optimizers(epochs * batches, learning_rate=options["lr"],
-                                                    **per_epoch_decay)
-        for optimizer in optimizers.values():
-            optimizer.beta_1 = options["beta1"]
+            rate = {} if options["lr"] is None else {"learning_rate": options["lr"]}
+            optimizers = model.reference_optimizers(epochs * batches, **rate, **per_epoch_decay)
+            optimizers = _own_optimizers(model, {**options, "lr": None}, optimizers)
         model.compile(optimizers=optimizers, jit_compile=False if options["no_jit"] else "auto")
     elif options["model"] == "progan":
         for name in ("loss", "label_smoothing", "d_steps"):
@@ -504,15 +564,15 @@ def train(args):
                                  "one critic step per generator step (Karras et al. 2018, A.1).")
         if options["reuse_fakes"]:
             raise ValueError("--model progan takes no --reuse-fakes: each step draws fresh latent vectors.")
+
         model = _build_model(options, tuple(x.shape[1:]))
-        model.compile(optimizers={player: keras.optimizers.Adam(
-            options["lr"], beta_1=options["beta1"], beta_2=0.99, epsilon=1e-8) for player in model.players},
-            jit_compile=False if options["no_jit"] else "auto")
+        model.compile(optimizers=_own_optimizers(model, options),
+                      jit_compile=False if options["no_jit"] else "auto")
     else:
-        model = _build_model(options, tuple(x.shape[1:]))
+        num_classes = None if labels is None else _LABELLED[options["dataset"]]
+        model = _build_model(options, tuple(x.shape[1:]), num_classes)
         model.compile(
-            generator_optimizer=keras.optimizers.Adam(options["lr"], beta_1=options["beta1"]),
-            discriminator_optimizer=keras.optimizers.Adam(options["lr"], beta_1=options["beta1"]),
+            optimizers=_own_optimizers(model, options),
             loss=options["loss"],
             label_smoothing=options["label_smoothing"],
             jit_compile=False if options["no_jit"] else "auto",
@@ -548,6 +608,9 @@ def train(args):
         plot = callbacks.PreviewGrid(samples_dir, preview)
     elif options["model"] == "progan":
         plot = callbacks.GrowthGrid(samples_dir, num_samples=64, seed=options["seed"])
+    elif image and labels is not None:  # a column per class
+        grid_labels = np.arange(10 * model.num_classes) % model.num_classes
+        plot = callbacks.SampleGrid(samples_dir, seed=options["seed"], labels=grid_labels, rows=10)
     elif image:
         plot = callbacks.SampleGrid(samples_dir, num_samples=64, seed=options["seed"])
     else:
@@ -591,7 +654,7 @@ def train(args):
             order = np.random.default_rng([options["seed"], epoch]).permutation(len(x))
             if options["steps_per_epoch"]:
                 order = order[: options["steps_per_epoch"] * options["batch_size"]]
-            inputs = (x[order],)
+            inputs = (x[order],) if labels is None else (x[order], labels[order])
         model.fit(*inputs, batch_size=options["batch_size"], epochs=epoch + 1, initial_epoch=epoch,
                   shuffle=False, verbose=args.verbose, callbacks=fit_callbacks)
         if guard.stopped_at is not None:
@@ -615,6 +678,9 @@ def train(args):
                     f"{k} {v:.4g}" for k, v in evaluation.items() if isinstance(v, (int, float))))
         elif options["model"] == "progan":
             save_image_grid(callbacks.GrowthGrid.grid_images(model, 64, options["seed"]), final, scale=2)
+        elif image and labels is not None:
+            save_image_grid(model.generate(len(grid_labels), seed=options["seed"], labels=grid_labels), final,
+                            rows=10, scale=2)
         elif image:
             save_image_grid(model.generate(64, seed=options["seed"]), final, scale=2)
         else:
@@ -741,7 +807,14 @@ def sample(args):
         # CoGAN: pairs of images from the same latent vectors, one row per domain.
         images = np.stack(model.generate(args.num, seed=args.seed))
         rows = 2
+    elif getattr(model, "generates_by_class", False):
+        classes = model.num_classes
+        labels = np.arange(args.num) % classes if args.label is None else args.label
+        images = model.generate(args.num, seed=args.seed, labels=labels, verbose=int(args.num > 1024))
+        rows = -(-args.num // classes) if args.label is None else None
     else:
+        if args.label is not None:
+            raise ValueError(f"--label: {type(model).__name__} is not class-conditional; leave it out.")
         images = model.generate(args.num, seed=args.seed, verbose=int(args.num > 1024))
         rows = None
     if args.out.endswith(".npy"):

@@ -9,7 +9,14 @@ Generates `--num` samples (`model.generate(n, seed=...)`) and computes, with
 - KID (mean and spread over subsets) of the samples and of the training
   subset against the test images;
 - improved precision/recall (k=3) of the samples and of the training subset
-  against the test images.
+  against the test images;
+- for a class-conditional model (ConditionalGAN, ACGAN): samples requested
+  in equal numbers per class (label i % 10), and the class agreement, the
+  share the classifier puts in the requested class, beside the classifier's
+  accuracy on the test images;
+- for a model whose discriminator is also a classifier (`classify`:
+  SemiSupervisedGAN, ACGAN): its error on the test images, beside the
+  evaluation classifier's.
 
 The test images' FID statistics are cached with
 `kerasgan.metrics.save_statistics` (`--stats-cache`); the cache records the
@@ -63,6 +70,16 @@ def card_section(record, table, head):
     rows = [f"| {head[0]} | this model | real-data floor |", "|---|---|---|"]
     rows += [f"| {name} | **{value}** | {floor} |" for name, value, floor in table]
     shares = record["generated_class_shares"]
+    per_class = record["generated"].get("class_agreement_per_class")
+    if per_class is None:
+        spread = (f"The classifier puts the samples in {sum(v >= 0.01 for v in shares.values())} of the 10 "
+                  f"classes (at least 1% each; from {100 * min(shares.values()):.1f}% to "
+                  f"{100 * max(shares.values()):.1f}%).")
+    else:
+        spread = (f"The samples are requested in equal numbers per class (label i % {len(per_class)} for "
+                  "sample i); the class agreement is the share the classifier puts in the requested class "
+                  "(its floor: the classifier's accuracy on the test images). Per class: "
+                  + ", ".join(f"{name} {100 * v:.1f}%" for name, v in per_class.items()) + ".")
     return "\n".join([
         EVALUATION_BEGIN,
         "## Evaluation",
@@ -75,8 +92,7 @@ def card_section(record, table, head):
         "",
         *rows,
         "",
-        f"The classifier puts the samples in {sum(v >= 0.01 for v in shares.values())} of the 10 classes "
-        f"(at least 1% each; from {100 * min(shares.values()):.1f}% to {100 * max(shares.values()):.1f}%).",
+        spread,
         "",
         f"Command: `{record['command']}` ({record['seconds']} s, {record['machine']}); all values in "
         "[evaluation.json](evaluation.json).",
@@ -85,9 +101,9 @@ def card_section(record, table, head):
     ])
 
 
-def write_card(name, section, fid):
+def write_card(name, section, fid, class_agreement=None, test_error=None):
     """Puts `section` into `name`'s card (replacing an earlier one) and the
-    FID as the registry entry's headline."""
+    FID (and a conditional model's class agreement) as the registry entry's headline."""
     from kerasgan import zoo
 
     path = os.path.join(zoo.zoo_dir(), zoo.entry(name)["card"])
@@ -100,7 +116,12 @@ def write_card(name, section, fid):
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
         f.write(text)
-    zoo.set_headline(name, f"FMNIST-FID {fid:.2f}")
+    headline = f"FMNIST-FID {fid:.2f}"
+    if test_error is not None:
+        headline = f"test error {100 * test_error:.2f}%, {headline}"
+    if class_agreement is not None:
+        headline += f", class agreement {100 * class_agreement:.1f}%"
+    zoo.set_headline(name, headline)
 
 
 def reference_statistics(path, features, classifier_sha256):
@@ -135,13 +156,16 @@ def main(argv=None):
     timings = {}
     t = time.time()
     model = zoo.load(args.model)
-    samples = model.generate(args.num, seed=args.seed, batch_size=args.batch_size)
+    num_classes = model.num_classes if getattr(model, "generates_by_class", False) else None
+    requested = None if num_classes is None else np.arange(args.num) % num_classes
+    labels = {} if requested is None else {"labels": requested}
+    samples = model.generate(args.num, seed=args.seed, batch_size=args.batch_size, **labels)
     timings["generate"] = time.time() - t
     print(f"{args.model}: generated {len(samples)} samples in {timings['generate']:.1f} s", flush=True)
 
     t = time.time()
     extractor = FashionMNISTFeatureExtractor(batch_size=args.batch_size)
-    test = kerasgan.data.load_fashion_mnist("test")
+    test, test_labels = kerasgan.data.load_fashion_mnist("test", with_labels=True)
     train = kerasgan.data.load_fashion_mnist("train")
     subset = np.random.default_rng(args.seed).choice(len(train), args.num_real, replace=False)
     train = train[np.sort(subset)]
@@ -189,6 +213,18 @@ def main(argv=None):
     }
     # How the classifier sees the samples: share of each predicted class.
     predicted = np.bincount(np.argmax(fake_logits, axis=1), minlength=10) / len(fake_logits)
+    if requested is not None:
+        hits = np.argmax(fake_logits, axis=1) == requested
+        results["generated"]["class_agreement"] = float(hits.mean())
+        results["generated"]["class_agreement_per_class"] = {
+            name: float(hits[requested == i].mean()) for i, name in enumerate(kerasgan.data.FASHION_MNIST_CLASSES)
+        }
+    if requested is not None or hasattr(model, "classify"):
+        results["real_floor"]["classifier_test_accuracy"] = float(
+            np.mean(np.argmax(test_logits, axis=1) == test_labels))
+    if hasattr(model, "classify"):  # D as a classifier (semi-supervised, AC-GAN)
+        results["generated"]["discriminator_test_error"] = float(
+            np.mean(np.asarray(model.classify(test)) != test_labels))
     timings["metrics"] = time.time() - t
     seconds = time.time() - start
 
@@ -204,6 +240,12 @@ def main(argv=None):
         (f"precision (k={args.pr_k})", f"{g['precision']:.4f}", f"{r['precision']:.4f}"),
         (f"recall (k={args.pr_k})", f"{g['recall']:.4f}", f"{r['recall']:.4f}"),
     ]
+    if requested is not None:
+        table.append(("class agreement (test accuracy)", f"{100 * g['class_agreement']:.2f}%",
+                      f"{100 * r['classifier_test_accuracy']:.2f}%"))
+    if "discriminator_test_error" in g:
+        table.append(("D's test error as a classifier", f"{100 * g['discriminator_test_error']:.2f}%",
+                      f"{100 * (1 - r['classifier_test_accuracy']):.2f}%"))
     head = ("metric", f"{args.model} ({args.num} samples)",
             f"real floor ({args.num_real} train vs test)")
     widths = [max(len(row[i]) for row in [head, *table]) for i in range(3)]
@@ -243,7 +285,10 @@ def main(argv=None):
     write_json_atomic(record, out)
     print(f"wrote {out}")
     if args.card:
-        write_card(args.model, card_section(record, table, head), g["fid"])
+        agreement = None if requested is None else g["class_agreement"]
+        # A semi-supervised model's headline is its classifier's test error.
+        error = g.get("discriminator_test_error") if requested is None else None
+        write_card(args.model, card_section(record, table, head), g["fid"], agreement, error)
         print(f"wrote the evaluation into {args.model}'s card and its headline into the registry")
     return 0
 

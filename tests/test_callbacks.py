@@ -68,6 +68,21 @@ def test_sample_grid_and_history_during_fit(tmp_path):
     assert len(grid.paths) == 2 and not (tmp_path / "samples" / "samples_epoch_003.png").exists()
 
 
+def test_sample_grid_of_a_conditional_model_has_the_requested_labels(tmp_path):
+    with pytest.raises(ValueError, match="one label per image"):
+        kerasgan.callbacks.SampleGrid(tmp_path, num_samples=8, labels=np.arange(6))
+    model = kerasgan.models.ConditionalGAN(data_shape=(8, 8, 1), num_classes=3, latent_dim=4,
+                                           generator_width=4, discriminator_width=4, seed=0)
+    labels = np.arange(6) % 3
+    grid = kerasgan.callbacks.SampleGrid(tmp_path, labels=labels, rows=2, scale=1)
+    grid.set_model(model)
+    grid.on_epoch_end(0, {"d_loss": 1.0})
+    image = np.asarray(Image.open(grid.paths[0]))
+    assert image.shape == (2 * 10 + 2, 3 * 10 + 2)  # 2 rows of the 3 classes, 8 px with 2 px padding
+    expected = kerasgan.utils.images.image_grid(model.generate(6, seed=0, labels=labels), rows=2)[..., 0]
+    assert np.abs(image.astype(int) - expected.astype(int)).max() <= 1
+
+
 def test_loss_history_resumes_up_to_the_finished_epochs_and_writes_valid_json(tmp_path):
     path = tmp_path / "h.json"
     history = kerasgan.callbacks.LossHistory(path)

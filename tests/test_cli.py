@@ -320,3 +320,74 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
     assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (2 * 30 + 2))
     assert cli.main(["sample", str(out / "model.keras"), "--num", "4", "--out", str(tmp_path / "pairs.npy")]) == 0
     assert np.load(tmp_path / "pairs.npy").shape == (2, 4, 28, 28, 1)
+
+
+def test_generator_ema_is_kept_sampled_from_and_refused_where_it_cannot_apply(tmp_path, capsys):
+    out = tmp_path / "ema"
+    assert _train(out, "--generator-ema", "0.9", "--epochs", "1") == 0
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.generator_ema == 0.9 and model.ema_generator is not None
+    # The moving average lags the trained weights, and generate samples from it by default.
+    ema, raw = model.generate(4, seed=0), model.generate(4, seed=0, ema=False)
+    np.testing.assert_array_equal(ema, model.generate(4, seed=0, ema=True))
+    assert np.abs(ema - raw).max() > 1e-5
+    run = json.loads((out / "run.json").read_text())
+    assert run["options"]["generator_ema"] == 0.9
+    for model_name in ("progan", "cyclegan"):
+        assert cli.main(["train", "--model", model_name, "--generator-ema", "0.9", "--dataset", "digits",
+                         "--out", str(tmp_path / model_name)]) == 2
+        assert "--generator-ema" in capsys.readouterr().err
+        assert not (tmp_path / model_name).exists()
+
+
+def test_each_variant_trains_with_its_own_optimizers_unless_flags_say_otherwise(tmp_path, capsys):
+    def optimizers(out):
+        config = keras.saving.load_model(out / "model.keras").get_compile_config()["optimizers"]
+        return {player: (c["class_name"], round(float(c["config"]["learning_rate"]), 8),
+                         c["config"].get("beta_1"), c["config"].get("beta_2"))
+                for player, c in config.items()}
+
+    small = ["--limit", "40", "--epochs", "1", "--batch-size", "20", "--filters", "4", "--latent-dim", "4"]
+    # WGAN: RMSprop(5e-5) (Arjovsky et al.); WGAN-GP: Adam(1e-4, 0, 0.9) (Gulrajani et al.), --lr applied.
+    assert _train(tmp_path / "wgan", "--model", "wgan", *small) == 0
+    assert set(optimizers(tmp_path / "wgan").values()) == {("RMSprop", 5e-5, None, None)}
+    assert _train(tmp_path / "wgan_gp", "--model", "wgan_gp", "--lr", "3e-4", *small) == 0
+    assert set(optimizers(tmp_path / "wgan_gp").values()) == {("Adam", 3e-4, 0.0, 0.9)}
+    assert _train(tmp_path / "dcgan", "--beta1", "0.3", "--beta2", "0.99", *small) == 0
+    assert set(optimizers(tmp_path / "dcgan").values()) == {("Adam", 2e-4, 0.3, 0.99)}
+    assert _train(tmp_path / "bad", "--model", "wgan", "--beta1", "0.5", *small) == 2
+    assert "RMSprop, which has no beta_1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["cgan", "acgan"])
+def test_conditional_variants_train_on_labels_and_grid_a_column_per_class(tmp_path, model, capsys):
+    from kerasgan.utils.images import image_grid
+
+    out = tmp_path / model
+    args = ["train", "--model", model, "--dataset", "digits", "--limit", "60", "--batch-size", "20",
+            "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out)]
+    assert cli.main([*args, "--epochs", "1"]) == 0
+    assert cli.main([*args, "--epochs", "2", "--resume"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["epochs_completed"] == 2 and run["config"]["num_classes"] == 10
+    model_ = keras.saving.load_model(out / "model.keras")
+    assert type(model_).__name__ == cli._VARIANTS[model]
+    # The final grid: 10 rows of the 10 classes, sample i of class i % 10 from seed 0.
+    labels = np.arange(100) % 10
+    expected = image_grid(model_.generate(100, seed=0, labels=labels), rows=10)[..., 0]
+    grid = np.asarray(Image.open(out / "samples.png"))[::2, ::2]
+    assert grid.shape == expected.shape == (10 * 10 + 2, 10 * 10 + 2)
+    assert np.abs(grid.astype(int) - expected.astype(int)).max() <= 1
+    assert len(list((out / "samples").glob("samples_epoch_*.png"))) == 2
+    # `kerasgan sample`: a class after another by default, or one class for all.
+    for extra, wanted in (([], np.arange(20) % 10), (["--label", "3"], np.full(20, 3))):
+        npy = tmp_path / f"samples{len(extra)}.npy"
+        assert cli.main(["sample", str(out / "model.keras"), "--num", "20", "--out", str(npy), *extra]) == 0
+        np.testing.assert_allclose(np.load(npy), model_.generate(20, seed=0, labels=wanted), atol=1e-5)
+    assert cli.main(["sample", str(out / "model.keras"), "--label", "10", "--out", str(tmp_path / "x.png")]) == 2
+    assert "[0, 10)" in capsys.readouterr().err
+    # Labels are required: a dataset without them is refused before anything is written.
+    assert cli.main(["train", "--model", model, "--dataset", "ring", "--out", str(tmp_path / "ring")]) == 2
+    err = capsys.readouterr().err
+    assert "class-conditional" in err and "fashion_mnist" in err
+    assert not (tmp_path / "ring").exists()

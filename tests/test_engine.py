@@ -280,3 +280,20 @@ def test_nan_loss_stops_cleanly_and_keeps_the_last_good_state(tmp_path):
     assert checkpoint.read_bytes() == saved_bytes  # no NaN checkpoint written
     restored = keras.saving.load_model(checkpoint)
     assert np.isfinite(restored.generate(2, seed=0)).all()
+
+
+def test_from_config_leaves_the_callers_config_intact():
+    """Keras's deserialization empties the nested configs it reads; a model
+    rebuilt from a config (the zoo's registry entry) must not cost it."""
+    import copy
+
+    z = keras.Input((4,))
+    generator = keras.Model(z, keras.layers.Reshape((8, 8, 1))(keras.layers.Dense(64, activation="tanh")(z)))
+    x = keras.Input((8, 8, 1))
+    discriminator = keras.Model(x, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
+    model = kerasgan.models.LatentGAN(generator=generator, discriminator=discriminator, data_range=(-1.0, 1.0))
+    config = model.get_config()
+    kept = copy.deepcopy(config)
+    rebuilt = type(model).from_config(config)
+    assert config == kept
+    assert [w.shape for w in rebuilt.generator.weights] == [w.shape for w in generator.weights]

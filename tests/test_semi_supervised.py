@@ -141,6 +141,19 @@ def test_ssgan_counts_only_unlabelled_examples_as_real_data():
         float(g_loss), ((real_features[unlabelled].mean(0) - fake_features.mean(0)) ** 2).sum(), rtol=1e-5)
 
 
+def test_ssgan_generates_without_labels_its_generator_is_unconditional():
+    model = models.SemiSupervisedGAN(
+        data_shape=(2,), num_classes=3, latent_dim=4, generator_width=(8,),
+        discriminator_width=(8,), data_range=None, seed=1,
+    )
+    assert not model.generates_by_class
+    latent = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    np.testing.assert_allclose(model.generate(latent=latent),
+                               ops.convert_to_numpy(model.generator(latent, training=False)), atol=1e-6)
+    with pytest.raises(ValueError, match="not class-conditional"):
+        model.generate(5, labels=1)
+
+
 def test_calibrate_batch_norm_sets_real_statistics_and_restores_them():
     model = models.SemiSupervisedGAN(
         data_shape=(28, 28, 1), num_classes=3, latent_dim=4, generator_width=8,

@@ -171,10 +171,10 @@ def test_the_dcgan_celeba_script_trains_and_publishes_from_a_celeba_folder(tmp_p
 @pytest.mark.once
 def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, monkeypatch):
     """scripts/train_zoo_fashion_mnist.sh on a small run, into a zoo directory
-    of the test's (holding the evaluation classifier): the model is published
-    with its card, and the evaluation lands in evaluation.json, in the card
-    (replaced, not appended, by a later evaluation) and as the registry
-    headline."""
+    of the test's (holding the evaluation classifier): the model (a class-
+    conditional one, the evaluation's fuller path) is published with its card,
+    and the evaluation lands in evaluation.json, in the card (replaced, not
+    appended, by a later evaluation) and as the registry headline."""
     import json
     import subprocess
     import sys
@@ -196,20 +196,29 @@ def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, m
         OUT=str(tmp_path / "run"), EVAL_ARGS=evaluation,
         PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
     )
-    command = ["bash", os.path.join(root, "scripts", "train_zoo_fashion_mnist.sh"), "gan", "A test GAN",
-               "--limit", "256", "--epochs", "1", "--latent-dim", "8"]
+    command = ["bash", os.path.join(root, "scripts", "train_zoo_fashion_mnist.sh"), "acgan", "A test AC-GAN",
+               "--limit", "256", "--epochs", "1", "--latent-dim", "8", "--filters", "8"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    record = json.loads((directory / "gan_fashion_mnist" / "evaluation.json").read_text())
-    assert record["num_generated"] == 300 and record["model_sha256"] == zoo.entry("gan_fashion_mnist", str(directory))["sha256"]
+    record = json.loads((directory / "acgan_fashion_mnist" / "evaluation.json").read_text())
+    assert record["num_generated"] == 300 and record["model_sha256"] == zoo.entry("acgan_fashion_mnist", str(directory))["sha256"]
     fid = record["generated"]["fid"]
     assert fid > record["real_floor"]["fid"] > 0
-    assert zoo.entry("gan_fashion_mnist", str(directory))["headline"] == f"FMNIST-FID {fid:.2f}"
-    card = (directory / "gan_fashion_mnist" / "README.md").read_text()
+    agreement = record["generated"]["class_agreement"]
+    assert zoo.entry("acgan_fashion_mnist", str(directory))["headline"] == (
+        f"FMNIST-FID {fid:.2f}, class agreement {100 * agreement:.1f}%")
+    card = (directory / "acgan_fashion_mnist" / "README.md").read_text()
     assert card.count("## Evaluation") == 1 and f"**{fid:.3f}**" in card
-    assert "--model gan --dataset fashion_mnist" in card and "real-data floor" in card
-    model = zoo.load("gan_fashion_mnist", directory=str(directory))
-    assert model.generate(3, seed=0).shape == (3, 28, 28, 1)
+    assert "--model acgan --dataset fashion_mnist" in card and "real-data floor" in card
+    assert "labels=np.arange(64) % 10" in card and "Per class:" in card
+    # The class agreement: the classifier's classes of the same 300 samples, one class after another.
+    from kerasgan.extractors import FashionMNISTFeatureExtractor
+
+    model = zoo.load("acgan_fashion_mnist", directory=str(directory))
+    labels = np.arange(300) % 10
+    classes = FashionMNISTFeatureExtractor().predict_classes(model.generate(300, seed=0, labels=labels))
+    assert abs(np.mean(classes == labels) - agreement) < 1e-9
+    assert 0.9 < record["real_floor"]["classifier_test_accuracy"] < 0.95
 
     # A later evaluation replaces the card's section and the headline.
     from conftest import load_script
@@ -217,8 +226,8 @@ def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, m
     evaluate = load_script(os.path.join(root, "scripts", "evaluate_zoo_model.py"), "evaluate_zoo_model")
     monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(directory))
     section = f"{evaluate.EVALUATION_BEGIN}\n## Evaluation\n\nagain\n{evaluate.EVALUATION_END}\n"
-    evaluate.write_card("gan_fashion_mnist", section, 1.0)
-    card = (directory / "gan_fashion_mnist" / "README.md").read_text()
+    evaluate.write_card("acgan_fashion_mnist", section, 1.0)
+    card = (directory / "acgan_fashion_mnist" / "README.md").read_text()
     assert card.count("## Evaluation") == 1 and "again" in card and f"**{fid:.3f}**" not in card
-    assert "--model gan --dataset fashion_mnist" in card  # the generated part is kept
-    assert zoo.entry("gan_fashion_mnist", str(directory))["headline"] == "FMNIST-FID 1.00"
+    assert "--model acgan --dataset fashion_mnist" in card  # the generated part is kept
+    assert zoo.entry("acgan_fashion_mnist", str(directory))["headline"] == "FMNIST-FID 1.00"

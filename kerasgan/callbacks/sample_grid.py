@@ -3,6 +3,7 @@
 import os
 
 import keras
+import numpy as np
 
 from kerasgan.engine.validation import finite_logs
 
@@ -14,21 +15,33 @@ class SampleGrid(keras.callbacks.Callback):
 
     Args:
         directory: where `samples_epoch_{epoch:03d}.png` files go.
-        num_samples: images per grid.
+        num_samples: images per grid (default: one per label when `labels`
+            is given, else 64).
         seed: numpy seed of the fixed latent vectors.
         every: write every this many epochs.
         scale: enlarge the PNG this many times.
+        labels: a class-conditional model's labels, one per image (e.g.
+            `np.arange(100) % 10` with `rows=10`: a column per class).
+        rows: rows of the grid (default: about square).
 
     Example: `model.fit(x, callbacks=[SampleGrid("runs/samples")])`.
     """
 
-    def __init__(self, directory, num_samples=64, seed=0, every=1, scale=2):
+    def __init__(self, directory, num_samples=None, seed=0, every=1, scale=2, labels=None, rows=None):
         super().__init__()
+        if labels is not None:
+            labels = np.asarray(labels)
+            if num_samples is not None and int(num_samples) != len(labels):
+                raise ValueError(f"SampleGrid: num_samples={num_samples} but {len(labels)} labels were given "
+                                 "(one label per image).")
+            num_samples = len(labels)
         self.directory = str(directory)
-        self.num_samples = int(num_samples)
+        self.num_samples = 64 if num_samples is None else int(num_samples)
         self.seed = seed
         self.every = int(every)
         self.scale = int(scale)
+        self.labels = labels
+        self.rows = rows
         self.paths = []
 
     def on_epoch_end(self, epoch, logs=None):
@@ -36,7 +49,8 @@ class SampleGrid(keras.callbacks.Callback):
             return
         if not finite_logs(logs):
             return  # an epoch that ended on a non-finite loss: its weights are not worth a grid
-        images = self.model.generate(self.num_samples, seed=self.seed)
+        labels = {} if self.labels is None else {"labels": self.labels}
+        images = self.model.generate(self.num_samples, seed=self.seed, **labels)
         path = os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png")
-        save_image_grid(images, path, scale=self.scale)
+        save_image_grid(images, path, rows=self.rows, scale=self.scale)
         self.paths.append(path)

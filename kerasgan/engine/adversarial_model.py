@@ -2,6 +2,7 @@
 training loop for all backends."""
 
 import contextlib
+import copy
 import warnings
 
 import keras
@@ -473,7 +474,9 @@ class AdversarialModel(keras.Model):
             from kerasgan.engine.latent_gan import LatentGAN
 
             return LatentGAN.from_config(config, custom_objects)
-        config = dict(config)
+        # A deep copy: Keras's deserialization empties the nested configs it
+        # reads, and the caller's config (e.g. a registry entry) must survive.
+        config = copy.deepcopy(config)
         for key in cls.network_keys:
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(

@@ -368,9 +368,14 @@ class LatentGAN(AdversarialModel):
         """`generate`'s call of the generator (ProGAN adds its current stage)."""
         return generator(inputs, training=False)
 
+    @property
+    def generates_by_class(self):
+        """Whether `generate` takes class labels (the class-conditional variants)."""
+        return self.num_classes is not None
+
     def check_generation_labels(self, labels, n):
         """Validates `generate`'s labels; returns an int array of length n or None."""
-        if self.num_classes is None:
+        if not self.generates_by_class:
             if labels is not None:
                 raise ValueError(
                     f"{type(self).__name__} is not class-conditional; generate "

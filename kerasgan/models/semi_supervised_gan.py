@@ -60,6 +60,10 @@ class SemiSupervisedGAN(NetworkGAN):
     def adversarial_output(self, outputs):
         return ops.logsumexp(outputs, axis=-1, keepdims=True)
 
+    @property
+    def generates_by_class(self):
+        return False  # only D knows the classes: G is unconditional (§5)
+
     def real_weights(self, labels):
         # §5: the unsupervised loss is over unlabelled data. `training_arrays`
         # repeats the few labelled examples so that every batch holds some;

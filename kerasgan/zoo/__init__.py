@@ -288,7 +288,8 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None):
         marker = "<!-- end of generated card -->"
         extra = text.split(marker, 1)[1] if marker in text else ""
     with open(card, "w") as f:
-        f.write(_card_text(name, summary, type(model).__name__, run) + extra)
+        classes = model.num_classes if getattr(model, "generates_by_class", False) else None
+        f.write(_card_text(name, summary, type(model).__name__, run, classes) + extra)
     entries = registry(directory) if os.path.exists(_registry_path(directory)) else {}
     if headline is None and entries.get(name, {}).get("weights") is not None:
         headline = entries[name].get("headline")
@@ -317,16 +318,21 @@ def set_headline(name, headline, directory=None):
     write_json_atomic(entries, _registry_path(directory))
 
 
-def _card_text(name, summary, class_name, run):
+def _card_text(name, summary, class_name, run, classes=None):
     logs = ", ".join(f"{k} {v:.3f}" for k, v in sorted(run.get("final_epoch_logs", {}).items()))
+    if classes:  # class-conditional: generate takes the requested labels
+        example = (f"import numpy as np\nimport kerasgan\nmodel = kerasgan.zoo.load(\"{name}\")\n"
+                   f"images = model.generate(64, seed=0, labels=np.arange(64) % {classes})  "
+                   "# (64, ...) in [-1, 1], of classes 0, 1, 2, ...")
+    else:
+        example = (f"import kerasgan\nmodel = kerasgan.zoo.load(\"{name}\")\n"
+                   "images = model.generate(64, seed=0)  # (64, ...) in [-1, 1]")
     return f"""# {name}
 
 {summary}
 
 ```python
-import kerasgan
-model = kerasgan.zoo.load("{name}")
-images = model.generate(64, seed=0)  # (64, ...) in [-1, 1]
+{example}
 ```
 
 | | |
