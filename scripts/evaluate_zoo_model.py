@@ -14,6 +14,11 @@ Generates `--num` samples (`model.generate(n, seed=...)`) and computes, with
   in equal numbers per class (label i % 10), and the class agreement, the
   share the classifier puts in the requested class, beside the classifier's
   accuracy on the test images;
+- for a CoGAN: the metrics above of its domain-A images (garments), and its
+  pixel agreement (Liu & Tuzel 2016, Table 1) on `--num` pairs;
+- for a translation model (CycleGAN, StarGAN): instead of the above, its
+  built-in task's test-split metrics (`kerasgan train`'s final report) on
+  `--num` test images (the task: the registry entry's dataset);
 - for a model whose discriminator is also a classifier (`classify`:
   SemiSupervisedGAN, ACGAN): its error on the test images, beside the
   evaluation classifier's.
@@ -40,7 +45,7 @@ import numpy as np
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default="dcgan_fashion_mnist", help="a zoo GAN name")
-    p.add_argument("--num", type=int, default=10000, help="generated samples")
+    p.add_argument("--num", type=int, default=10000, help="generated samples (translation models: test images translated; CoGAN: pairs too)")
     p.add_argument("--num-real", type=int, default=10000, help="training images for the floor")
     p.add_argument("--seed", type=int, default=0, help="latent seed and training-subset seed")
     p.add_argument("--batch-size", type=int, default=500, help="generation/extraction batch")
@@ -53,12 +58,16 @@ def parse_args(argv=None):
         default=os.path.join("runs", "metrics_cache", "fashion_mnist_test_classifier_stats.npz"),
         help="FID statistics of the test images (.npz), read if valid, else written",
     )
+    p.add_argument("--task", default=None, help="multi-domain models: the built-in task (default: the "
+                   "registry entry's dataset)")
     p.add_argument("--out", default=None, help="JSON path; default kerasgan/zoo/MODEL/evaluation.json")
     p.add_argument("--card", action="store_true",
                    help="also write the table into the model's card (an 'Evaluation' section below its "
                    "generated part, replacing the one written before) and 'FMNIST-FID X' as its headline "
                    "in the registry (`kerasgan zoo list`)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.argv = argv
+    return args
 
 
 EVALUATION_BEGIN = "<!-- evaluation (scripts/evaluate_zoo_model.py --card) -->"
@@ -116,12 +125,93 @@ def write_card(name, section, fid, class_agreement=None, test_error=None):
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
         f.write(text)
+    if fid is None:  # a translation model: its caller sets the headline
+        return
     headline = f"FMNIST-FID {fid:.2f}"
     if test_error is not None:
         headline = f"test error {100 * test_error:.2f}%, {headline}"
     if class_agreement is not None:
         headline += f", class agreement {100 * class_agreement:.1f}%"
     zoo.set_headline(name, headline)
+
+
+def task_report(args, model):
+    """The built-in Fashion-MNIST task's test-split report of a multi-domain
+    model (`kerasgan train`'s final report), on `--num` images or pairs."""
+    from kerasgan import zoo
+    from kerasgan.cli import _domain_evaluation
+
+    kind = {"CycleGAN": "cyclegan", "StarGAN": "stargan", "CoGAN": "cogan"}[type(model).__name__]
+    task = args.task or zoo.entry(args.model).get("dataset")
+    if task is None:
+        raise ValueError(f"{args.model}: its registry entry names no dataset; give --task (e.g. "
+                         "fashion_mnist_edges).")
+    report = _domain_evaluation(model, {"dataset": task, "data_dir": None, "model": kind, "seed": args.seed},
+                                args.num)
+    if report is None:
+        raise ValueError(f"{args.model}: '{task}' is not a built-in Fashion-MNIST task, so the true map "
+                         "is unknown and there is nothing to measure against.")
+    return {"task": task, **report}
+
+
+#: The task metrics a translation model's card shows: (key, label, as a percentage).
+TRANSLATION_ROWS = {
+    "CycleGAN": [("cycled_class_agreement", "F(G(x)) in x's class", True),
+                 ("inverted_class_agreement", "F(edges(x)) in x's class", True),
+                 ("mae_a_to_b", "mean abs. error of G(x) against the true map", False),
+                 ("mae_b_to_a", "mean abs. error of F(true map) against x", False),
+                 ("mae_identity_floor", "mean abs. error of x itself against the true map", False),
+                 ("classifier_accuracy", "the classifier on x (the ceiling)", True)],
+    "StarGAN": [("domain_accuracy", "requested domain found", True),
+                ("garment_agreement", "garment class kept (into 'original')", True),
+                ("mae_changed", "mean abs. error against the true transform", False),
+                ("real_domain_accuracy", "the domain classifier on real images", True),
+                ("real_garment_accuracy", "the garment classifier on real images", True)],
+}
+
+
+def evaluate_translation(args, model, start):
+    """A translation model's evaluation: its task's test metrics, to JSON, card and headline."""
+    import keras
+
+    from kerasgan import zoo
+    from kerasgan.utils.files import write_json_atomic
+
+    report = task_report(args, model)
+    kind = type(model).__name__
+    rows = [(label, f"{100 * report[key]:.2f}%" if pct else f"{report[key]:.4f}")
+            for key, label, pct in TRANSLATION_ROWS[kind] if report.get(key) is not None]
+    for label, value in rows:
+        print(f"{label}: {value}")
+    seconds = time.time() - start
+    command = "KERAS_BACKEND={} python scripts/evaluate_zoo_model.py {}".format(
+        keras.backend.backend(), " ".join(sys.argv[1:] if args.argv is None else args.argv)).strip()
+    record = {"model": args.model, "model_sha256": zoo.entry(args.model)["sha256"], "command": command,
+              "backend": keras.backend.backend(), "keras": keras.__version__,
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "seed": args.seed,
+              **report, "seconds": round(seconds, 1)}
+    out = args.out or os.path.join(zoo.zoo_dir(), args.model, "evaluation.json")
+    write_json_atomic(record, out)
+    print(f"wrote {out}")
+    if args.card:
+        section = "\n".join([
+            EVALUATION_BEGIN, "## Evaluation", "",
+            f"The built-in task `{report['task']}` on {report.get('images', args.num):,} Fashion-MNIST test "
+            "images, whose true map is known (`kerasgan.metrics`; the garment classifier is the published "
+            "[`fashion_mnist_classifier`](../fashion_mnist_classifier/README.md)).", "",
+            "| metric | this model |", "|---|---|", *[f"| {label} | **{value}** |" for label, value in rows], "",
+            f"Command: `{command}` ({record['seconds']} s, {record['machine']}); all values in "
+            "[evaluation.json](evaluation.json).", EVALUATION_END, ""])
+        write_card(args.model, section, None)
+        if kind == "CycleGAN":
+            headline = (f"cycled class agreement {100 * report['cycled_class_agreement']:.1f}%, "
+                        f"MAE A→B {report['mae_a_to_b']:.3f}")
+        else:
+            headline = (f"domain found {100 * report['domain_accuracy']:.1f}%, garment kept "
+                        f"{100 * report.get('garment_agreement', float('nan')):.1f}%")
+        zoo.set_headline(args.model, headline)
+        print(f"wrote the evaluation into {args.model}'s card and its headline into the registry")
+    return 0
 
 
 def reference_statistics(path, features, classifier_sha256):
@@ -156,10 +246,15 @@ def main(argv=None):
     timings = {}
     t = time.time()
     model = zoo.load(args.model)
+    if not hasattr(model, "generate"):
+        return evaluate_translation(args, model, start)
     num_classes = model.num_classes if getattr(model, "generates_by_class", False) else None
     requested = None if num_classes is None else np.arange(args.num) % num_classes
     labels = {} if requested is None else {"labels": requested}
     samples = model.generate(args.num, seed=args.seed, batch_size=args.batch_size, **labels)
+    pair_model = isinstance(samples, tuple)  # CoGAN: (domain A, domain B) from the same latents
+    if pair_model:
+        samples = samples[0]
     timings["generate"] = time.time() - t
     print(f"{args.model}: generated {len(samples)} samples in {timings['generate']:.1f} s", flush=True)
 
@@ -222,6 +317,8 @@ def main(argv=None):
     if requested is not None or hasattr(model, "classify"):
         results["real_floor"]["classifier_test_accuracy"] = float(
             np.mean(np.argmax(test_logits, axis=1) == test_labels))
+    if pair_model:
+        results["generated"]["pixel_agreement"] = task_report(args, model)["pixel_agreement"]
     if hasattr(model, "classify"):  # D as a classifier (semi-supervised, AC-GAN)
         results["generated"]["discriminator_test_error"] = float(
             np.mean(np.asarray(model.classify(test)) != test_labels))
@@ -243,6 +340,8 @@ def main(argv=None):
     if requested is not None:
         table.append(("class agreement (test accuracy)", f"{100 * g['class_agreement']:.2f}%",
                       f"{100 * r['classifier_test_accuracy']:.2f}%"))
+    if pair_model:
+        table.append(("pixel agreement (Liu & Tuzel 2016)", f"{g['pixel_agreement']:.4f}", "—"))
     if "discriminator_test_error" in g:
         table.append(("D's test error as a classifier", f"{100 * g['discriminator_test_error']:.2f}%",
                       f"{100 * (1 - r['classifier_test_accuracy']):.2f}%"))
@@ -289,6 +388,9 @@ def main(argv=None):
         # A semi-supervised model's headline is its classifier's test error.
         error = g.get("discriminator_test_error") if requested is None else None
         write_card(args.model, card_section(record, table, head), g["fid"], agreement, error)
+        if pair_model:
+            zoo.set_headline(args.model, f"pixel agreement {g['pixel_agreement']:.3f}, FMNIST-FID "
+                             f"{g['fid']:.2f} (domain A)")
         print(f"wrote the evaluation into {args.model}'s card and its headline into the registry")
     return 0
 

@@ -53,7 +53,8 @@ run() {
   [ "$n" -eq 0 ] || dist=(-n "$n" --dist worksteal)
   echo "=== $label: KERAS_BACKEND=$backend, $n xdist workers ==="
   local start=$SECONDS
-  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider "${dist[@]}" "$@"
+  # The slowest tests of each part, for keeping the parts within their budgets.
+  KERAS_BACKEND=$backend python -m pytest -q -p no:cacheprovider --durations=8 "${dist[@]}" "$@"
   local code=$?
   echo "=== $label: exit $code in $((SECONDS - start)) s ==="
   # 5 = no tests collected: a failure for a backend's main suite (it must

@@ -231,3 +231,66 @@ def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, m
     assert card.count("## Evaluation") == 1 and "again" in card and f"**{fid:.3f}**" not in card
     assert "--model acgan --dataset fashion_mnist" in card  # the generated part is kept
     assert zoo.entry("acgan_fashion_mnist", str(directory))["headline"] == "FMNIST-FID 1.00"
+
+
+@pytest.mark.once  # backend-independent plumbing; the models' steps are tested per backend
+@pytest.mark.parametrize("kind", ["CycleGAN", "CoGAN"])
+def test_multi_domain_models_publish_and_evaluate_on_their_task(tmp_path, monkeypatch, kind):
+    """A CycleGAN (translation) and a CoGAN (pairs) go through `zoo.publish`
+    and `scripts/evaluate_zoo_model.py --card`: the card shows how to use
+    them, the evaluation holds their task's metrics, recomputed here."""
+    import json
+
+    from PIL import Image
+
+    from conftest import load_script
+    from kerasgan import data
+
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
+        pytest.skip("needs Debian's dataset-fashion-mnist")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    directory = tmp_path / "zoo"
+    shutil.copytree(os.path.join(root, "kerasgan", "zoo", "fashion_mnist_classifier"),
+                    directory / "fashion_mnist_classifier")
+    (directory / "registry.json").write_text(json.dumps(
+        {"fashion_mnist_classifier": zoo.entry("fashion_mnist_classifier")}))
+    monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(directory))
+    if kind == "CycleGAN":
+        model = kerasgan.models.CycleGAN(image_shape=(28, 28, 1), generator_filters=4, residual_blocks=1,
+                                         discriminator_filters=4, discriminator_layers=1, seed=0)
+    else:
+        model = kerasgan.models.CoGAN(image_shape=(28, 28, 1), seed=0, latent_dim=8,
+                                      generator_filters=(16, 8, 8, 4), discriminator_filters=(4, 4, 8))
+    run = tmp_path / "run"
+    run.mkdir()
+    model.save(run / "model.keras")
+    for png in ("samples.png", "losses.png"):
+        Image.new("L", (4, 4)).save(run / png)
+    (run / "run.json").write_text(json.dumps({"dataset": "fashion_mnist_edges", "command": "made by a test"}))
+    name = f"{kind.lower()}_fashion_mnist"
+    zoo.publish(str(run), name, f"a test {kind}")
+    card = (directory / name / "README.md").read_text()
+    assert ("model.translate(x" in card) == (kind == "CycleGAN") and ("a, b = model.generate" in card) == (kind == "CoGAN")
+    assert zoo.entry(name)["dataset"] == "fashion_mnist_edges"
+
+    evaluate = load_script(os.path.join(root, "scripts", "evaluate_zoo_model.py"), "evaluate_zoo_model")
+    stats = str(tmp_path / "stats.npz")
+    assert evaluate.main(["--model", name, "--card", "--num", "40", "--num-real", "40", "--kid-subsets", "2",
+                          "--kid-subset-size", "20", "--stats-cache", stats]) == 0
+    record = json.loads((directory / name / "evaluation.json").read_text())
+    loaded = zoo.load(name)
+    x = data.load_fashion_mnist("test")[:40]
+    edges = data.apply_transform("edges", x)
+    if kind == "CycleGAN":
+        assert record["images"] == 40 and record["task"] == "fashion_mnist_edges"
+        np.testing.assert_allclose(record["mae_a_to_b"], np.abs(loaded.translate(x, "a_to_b") - edges).mean(),
+                                   rtol=1e-5)
+        assert zoo.entry(name)["headline"].startswith("cycled class agreement ")
+    else:
+        a, b = loaded.generate(40, seed=0)
+        agree = np.mean((data.apply_transform("edges", a) > 0) == (b > 0))
+        np.testing.assert_allclose(record["generated"]["pixel_agreement"], agree, rtol=1e-6)
+        assert zoo.entry(name)["headline"] == (f"pixel agreement {agree:.3f}, FMNIST-FID "
+                                               f"{record['generated']['fid']:.2f} (domain A)")
+    card = (directory / name / "README.md").read_text()
+    assert card.count("## Evaluation") == 1

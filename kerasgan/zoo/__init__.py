@@ -302,6 +302,8 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None):
         "card": f"{name}/README.md",
         "samples": f"{name}/samples.png",
     }
+    if run.get("dataset"):
+        entries[name]["dataset"] = run["dataset"]
     if headline:
         entries[name]["headline"] = headline
     write_json_atomic(dict(sorted(entries.items())), _registry_path(directory))
@@ -320,13 +322,24 @@ def set_headline(name, headline, directory=None):
 
 def _card_text(name, summary, class_name, run, classes=None):
     logs = ", ".join(f"{k} {v:.3f}" for k, v in sorted(run.get("final_epoch_logs", {}).items()))
-    if classes:  # class-conditional: generate takes the requested labels
+    load = f"import kerasgan\nmodel = kerasgan.zoo.load(\"{name}\")\n"
+    test = "x = kerasgan.data.load_fashion_mnist(\"test\")[:8]  # (8, 28, 28, 1) in [-1, 1]\n"
+    if class_name == "CycleGAN":
+        example = load + test + "b = model.translate(x, \"a_to_b\")  # and back: model.translate(b, \"b_to_a\")"
+    elif class_name == "StarGAN":
+        example = load + test + "y = model.translate(x, target=2)  # into domain 2 (an index, or one per image)"
+    elif class_name == "CoGAN":
+        example = load + "a, b = model.generate(64, seed=0)  # a pair per latent vector: domain A, domain B"
+    elif classes:  # class-conditional: generate takes the requested labels
         example = (f"import numpy as np\nimport kerasgan\nmodel = kerasgan.zoo.load(\"{name}\")\n"
                    f"images = model.generate(64, seed=0, labels=np.arange(64) % {classes})  "
                    "# (64, ...) in [-1, 1], of classes 0, 1, 2, ...")
     else:
         example = (f"import kerasgan\nmodel = kerasgan.zoo.load(\"{name}\")\n"
                    "images = model.generate(64, seed=0)  # (64, ...) in [-1, 1]")
+    caption = ("The run's final preview grid (translations, or pairs from fixed noise):"
+               if class_name in ("CycleGAN", "StarGAN", "CoGAN") else
+               "Samples from fixed noise (seed 0), produced at the end of training:")
     return f"""# {name}
 
 {summary}
@@ -345,7 +358,7 @@ def _card_text(name, summary, class_name, run, classes=None):
 | training time | {run.get('train_seconds')} s for {run.get('epochs_completed')} epochs ({run.get('images_per_second')} images/s) |
 | final epoch means | {logs} |
 
-Samples from fixed noise (seed 0), produced at the end of training:
+{caption}
 
 ![samples](samples.png)
 
