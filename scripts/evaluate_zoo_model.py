@@ -135,6 +135,20 @@ def write_card(name, section, fid, class_agreement=None, test_error=None):
     zoo.set_headline(name, headline)
 
 
+def fashion_mnist_size(samples):
+    """Samples as the classifier takes them: 28×28. A model trained on the
+    images padded to a larger square (ProGAN: 32×32, `kerasgan.data.pad_images`)
+    gives its 28×28 centre, the padding's inverse, clipped to [-1, 1]."""
+    h, w = samples.shape[1:3]
+    if (h, w) == (28, 28):
+        return samples
+    if h != w or h < 28 or (h - 28) % 2:
+        raise ValueError(f"Samples of shape {samples.shape[1:]} cannot be compared with 28x28 Fashion-MNIST "
+                         "(expected 28x28, or a larger square padded evenly around it).")
+    m = (h - 28) // 2
+    return np.clip(samples[:, m:m + 28, m:m + 28], -1.0, 1.0)
+
+
 def task_report(args, model):
     """The built-in Fashion-MNIST task's test-split report of a multi-domain
     model (`kerasgan train`'s final report), on `--num` images or pairs."""
@@ -255,6 +269,7 @@ def main(argv=None):
     pair_model = isinstance(samples, tuple)  # CoGAN: (domain A, domain B) from the same latents
     if pair_model:
         samples = samples[0]
+    samples = fashion_mnist_size(samples)
     timings["generate"] = time.time() - t
     print(f"{args.model}: generated {len(samples)} samples in {timings['generate']:.1f} s", flush=True)
 

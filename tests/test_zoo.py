@@ -294,3 +294,16 @@ def test_multi_domain_models_publish_and_evaluate_on_their_task(tmp_path, monkey
                                                f"{record['generated']['fid']:.2f} (domain A)")
     card = (directory / name / "README.md").read_text()
     assert card.count("## Evaluation") == 1
+
+
+def test_the_evaluation_takes_the_centre_of_padded_samples():
+    from conftest import load_script
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    evaluate = load_script(os.path.join(root, "scripts", "evaluate_zoo_model.py"), "evaluate_zoo_model")
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 1)).astype("float32")
+    padded = kerasgan.data.pad_images(images, 32)  # ProGAN's Fashion-MNIST: 32x32, black border
+    np.testing.assert_array_equal(evaluate.fashion_mnist_size(padded), images)
+    assert evaluate.fashion_mnist_size(images) is images
+    with pytest.raises(ValueError, match="29, 29, 1"):
+        evaluate.fashion_mnist_size(np.zeros((1, 29, 29, 1), "float32"))
