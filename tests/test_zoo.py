@@ -168,6 +168,22 @@ def test_the_dcgan_celeba_script_trains_and_publishes_from_a_celeba_folder(tmp_p
     assert "On a GPU machine" in card and "Not published yet" not in card
 
 
+def _zoo_with_the_classifier(tmp_path):
+    """(repository root, a zoo directory of the test's holding only the
+    evaluation classifier); skips without the Fashion-MNIST files."""
+    import json
+
+    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
+        pytest.skip("needs Debian's dataset-fashion-mnist")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    directory = tmp_path / "zoo"
+    shutil.copytree(os.path.join(root, "kerasgan", "zoo", "fashion_mnist_classifier"),
+                    directory / "fashion_mnist_classifier")
+    (directory / "registry.json").write_text(json.dumps(
+        {"fashion_mnist_classifier": zoo.entry("fashion_mnist_classifier")}))
+    return root, directory
+
+
 @pytest.mark.once
 def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, monkeypatch):
     """scripts/train_zoo_fashion_mnist.sh on a small run, into a zoo directory
@@ -181,14 +197,7 @@ def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, m
 
     from conftest import subprocess_env
 
-    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
-        pytest.skip("needs Debian's dataset-fashion-mnist")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    directory = tmp_path / "zoo"
-    shutil.copytree(os.path.join(root, "kerasgan", "zoo", "fashion_mnist_classifier"),
-                    directory / "fashion_mnist_classifier")
-    entries = {"fashion_mnist_classifier": zoo.entry("fashion_mnist_classifier")}
-    (directory / "registry.json").write_text(json.dumps(entries))
+    root, directory = _zoo_with_the_classifier(tmp_path)
     evaluation = (f"--num 300 --num-real 300 --kid-subsets 5 --kid-subset-size 100 "
                   f"--stats-cache {tmp_path / 'stats.npz'}")
     env = subprocess_env(
@@ -246,14 +255,7 @@ def test_multi_domain_models_publish_and_evaluate_on_their_task(tmp_path, monkey
     from conftest import load_script
     from kerasgan import data
 
-    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
-        pytest.skip("needs Debian's dataset-fashion-mnist")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    directory = tmp_path / "zoo"
-    shutil.copytree(os.path.join(root, "kerasgan", "zoo", "fashion_mnist_classifier"),
-                    directory / "fashion_mnist_classifier")
-    (directory / "registry.json").write_text(json.dumps(
-        {"fashion_mnist_classifier": zoo.entry("fashion_mnist_classifier")}))
+    root, directory = _zoo_with_the_classifier(tmp_path)
     monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(directory))
     if kind == "CycleGAN":
         model = kerasgan.models.CycleGAN(image_shape=(28, 28, 1), generator_filters=4, residual_blocks=1,
