@@ -70,8 +70,8 @@ def _build_parser():
     )
     train.add_argument("--model", default=None, choices=["dcgan", "gan", "progan", *sorted(_VARIANTS), *sorted(_DOMAIN_MODELS)],
                        help="the variant (default: dcgan); cgan and acgan are class-conditional (they "
-                       "train on a labelled dataset: fashion_mnist, mnist, cifar10, digits); progan grows from 4x4 to --resolution; cyclegan "
-                       "trains on two domains (default dataset: fashion_mnist_edges), cogan learns their joint "
+                       "train on a labelled dataset: fashion_mnist, mnist, cifar10, digits); progan grows "
+                       "from 4x4 to --resolution; cyclegan trains on two domains (default dataset: fashion_mnist_edges), cogan learns their joint "
                        "distribution (the same default), stargan translates between several (default: "
                        "fashion_mnist_domains)")
     train.add_argument("--dataset", default=None,
@@ -564,7 +564,6 @@ def train(args):
                                  "one critic step per generator step (Karras et al. 2018, A.1).")
         if options["reuse_fakes"]:
             raise ValueError("--model progan takes no --reuse-fakes: each step draws fresh latent vectors.")
-
         model = _build_model(options, tuple(x.shape[1:]))
         model.compile(optimizers=_own_optimizers(model, options),
                       jit_compile=False if options["no_jit"] else "auto")
@@ -803,6 +802,8 @@ def sample(args):
             f"{type(model).__name__} translates images rather than sampling them: call "
             "model.translate(images, ...) in Python; `kerasgan train` writes its translation grids."
         )
+    if args.label is not None and not getattr(model, "generates_by_class", False):
+        raise ValueError(f"--label: {type(model).__name__} is not class-conditional; leave it out.")
     if isinstance(getattr(model, "players", None), dict) and "generators" in model.players:
         # CoGAN: pairs of images from the same latent vectors, one row per domain.
         images = np.stack(model.generate(args.num, seed=args.seed))
@@ -813,8 +814,6 @@ def sample(args):
         images = model.generate(args.num, seed=args.seed, labels=labels, verbose=int(args.num > 1024))
         rows = -(-args.num // classes) if args.label is None else None
     else:
-        if args.label is not None:
-            raise ValueError(f"--label: {type(model).__name__} is not class-conditional; leave it out.")
         images = model.generate(args.num, seed=args.seed, verbose=int(args.num > 1024))
         rows = None
     if args.out.endswith(".npy"):

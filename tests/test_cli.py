@@ -386,6 +386,8 @@ def test_conditional_variants_train_on_labels_and_grid_a_column_per_class(tmp_pa
         np.testing.assert_allclose(np.load(npy), model_.generate(20, seed=0, labels=wanted), atol=1e-5)
     assert cli.main(["sample", str(out / "model.keras"), "--label", "10", "--out", str(tmp_path / "x.png")]) == 2
     assert "[0, 10)" in capsys.readouterr().err
+    assert cli.main(["sample", "dcgan_fashion_mnist", "--label", "1", "--out", str(tmp_path / "x.png")]) == 2
+    assert "DCGAN is not class-conditional" in capsys.readouterr().err
     # Labels are required: a dataset without them is refused before anything is written.
     assert cli.main(["train", "--model", model, "--dataset", "ring", "--out", str(tmp_path / "ring")]) == 2
     err = capsys.readouterr().err
