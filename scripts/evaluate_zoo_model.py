@@ -110,9 +110,9 @@ def card_section(record, table, head):
     ])
 
 
-def write_card(name, section, fid, class_agreement=None, test_error=None):
-    """Puts `section` into `name`'s card (replacing an earlier one) and the
-    FID (and a conditional model's class agreement) as the registry entry's headline."""
+def write_card(name, section, headline):
+    """Puts `section` into `name`'s card (replacing an earlier one) and
+    `headline` (e.g. "FMNIST-FID 6.15") as the registry entry's headline."""
     from kerasgan import zoo
 
     path = os.path.join(zoo.zoo_dir(), zoo.entry(name)["card"])
@@ -125,13 +125,6 @@ def write_card(name, section, fid, class_agreement=None, test_error=None):
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
         f.write(text)
-    if fid is None:  # a translation model: its caller sets the headline
-        return
-    headline = f"FMNIST-FID {fid:.2f}"
-    if test_error is not None:
-        headline = f"test error {100 * test_error:.2f}%, {headline}"
-    if class_agreement is not None:
-        headline += f", class agreement {100 * class_agreement:.1f}%"
     zoo.set_headline(name, headline)
 
 
@@ -216,14 +209,13 @@ def evaluate_translation(args, model, start):
             "| metric | this model |", "|---|---|", *[f"| {label} | **{value}** |" for label, value in rows], "",
             f"Command: `{command}` ({record['seconds']} s, {record['machine']}); all values in "
             "[evaluation.json](evaluation.json).", EVALUATION_END, ""])
-        write_card(args.model, section, None)
         if kind == "CycleGAN":
             headline = (f"cycled class agreement {100 * report['cycled_class_agreement']:.1f}%, "
                         f"MAE A→B {report['mae_a_to_b']:.3f}")
         else:
             headline = (f"domain found {100 * report['domain_accuracy']:.1f}%, garment kept "
                         f"{100 * report.get('garment_agreement', float('nan')):.1f}%")
-        zoo.set_headline(args.model, headline)
+        write_card(args.model, section, headline)
         print(f"wrote the evaluation into {args.model}'s card and its headline into the registry")
     return 0
 
@@ -399,13 +391,14 @@ def main(argv=None):
     write_json_atomic(record, out)
     print(f"wrote {out}")
     if args.card:
-        agreement = None if requested is None else g["class_agreement"]
-        # A semi-supervised model's headline is its classifier's test error.
-        error = g.get("discriminator_test_error") if requested is None else None
-        write_card(args.model, card_section(record, table, head), g["fid"], agreement, error)
+        headline = f"FMNIST-FID {g['fid']:.2f}"
         if pair_model:
-            zoo.set_headline(args.model, f"pixel agreement {g['pixel_agreement']:.3f}, FMNIST-FID "
-                             f"{g['fid']:.2f} (domain A)")
+            headline = f"pixel agreement {g['pixel_agreement']:.3f}, {headline} (domain A)"
+        elif requested is not None:
+            headline += f", class agreement {100 * g['class_agreement']:.1f}%"
+        elif "discriminator_test_error" in g:  # a semi-supervised model: its classifier first
+            headline = f"test error {100 * g['discriminator_test_error']:.2f}%, {headline}"
+        write_card(args.model, card_section(record, table, head), headline)
         print(f"wrote the evaluation into {args.model}'s card and its headline into the registry")
     return 0
 

@@ -235,7 +235,7 @@ def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, m
     evaluate = load_script(os.path.join(root, "scripts", "evaluate_zoo_model.py"), "evaluate_zoo_model")
     monkeypatch.setenv(zoo.ZOO_DIR_ENV, str(directory))
     section = f"{evaluate.EVALUATION_BEGIN}\n## Evaluation\n\nagain\n{evaluate.EVALUATION_END}\n"
-    evaluate.write_card("acgan_fashion_mnist", section, 1.0)
+    evaluate.write_card("acgan_fashion_mnist", section, "FMNIST-FID 1.00")
     card = (directory / "acgan_fashion_mnist" / "README.md").read_text()
     assert card.count("## Evaluation") == 1 and "again" in card and f"**{fid:.3f}**" not in card
     assert "--model acgan --dataset fashion_mnist" in card  # the generated part is kept
