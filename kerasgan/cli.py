@@ -51,6 +51,16 @@ def _positive_float(text):
     return value
 
 
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text}")
+    return value
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasgan",
@@ -92,10 +102,14 @@ def _build_parser():
                        help="bound an epoch to this many steps (default: the whole dataset)")
     train.add_argument("--latent-dim", type=_positive_int, default=None, help="latent vector size (default: 100)")
     train.add_argument("--filters", type=_positive_int, default=None,
-                       help="DCGAN ngf = ndf, the other variants' network width (default: 64)")
+                       help="DCGAN ngf = ndf, the other variants' network width (default: 64; cogan's "
+                       "generator widths are 16F-8F-4F-2F, the official 1024-512-256-128 at 64)")
     train.add_argument("--residual-blocks", type=_positive_int, default=None,
                        help="cyclegan, stargan: residual blocks per generator (default: 6; cyclegan 9 from 256x256 "
                        "up, as the paper)")
+    train.add_argument("--lambda-identity", type=_non_negative_float, default=None,
+                       help="stargan: weight of an identity-mapping term |G(x, c_org) - x| (CycleGAN's; not in "
+                       "the StarGAN paper, default 0)")
     train.add_argument("--resolution", type=_positive_int, default=None,
                        help="progan: the final resolution, a power of two (default: the images' size rounded up "
                        "to one; smaller images are padded with black, larger ones resized)")
@@ -188,7 +202,7 @@ _DATA_OPTIONS = {
 _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
-    "resolution": None, "schedule": None, "generator_ema": None,
+    "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None,
 }
 
 
@@ -325,13 +339,17 @@ def _build_domain_model(options, image_shape, num_domains):
             discriminator_filters=options["filters"],
             residual_blocks=options["residual_blocks"] or 6,
             critic_steps=options["d_steps"] or 5,
+            lambda_identity=options["lambda_identity"] or 0.0,
             seed=options["seed"],
         )
     if num_domains != 2:
         raise ValueError(f"--model {options['model']} learns two domains; "
                          f"'{options['dataset']}' has {num_domains}.")
     if options["model"] == "cogan":
-        return models.CoGAN(image_shape=image_shape, latent_dim=options["latent_dim"], seed=options["seed"])
+        # The official generator widths 1024-512-256-128 are 16F-8F-4F-2F at F = 64.
+        widths = tuple(m * options["filters"] for m in (16, 8, 4, 2))
+        return models.CoGAN(image_shape=image_shape, latent_dim=options["latent_dim"], generator_filters=widths,
+                            seed=options["seed"])
     return models.CycleGAN(
         image_shape=image_shape,
         generator_filters=options["filters"],
@@ -513,6 +531,15 @@ def train(args):
     for name in ("resolution", "schedule"):
         if options[name] is not None and options["model"] != "progan":
             raise ValueError(f"{_flag(name)} applies to --model progan only.")
+    if options["lambda_identity"] is not None and options["model"] != "stargan":
+        raise ValueError("--lambda-identity applies to --model stargan only (cyclegan's identity loss is "
+                         "the paper's 0.5 of the cycle weight).")
+    if options["residual_blocks"] is not None and options["model"] not in ("cyclegan", "stargan"):
+        raise ValueError(f"--residual-blocks applies to --model cyclegan and stargan only; --model "
+                         f"{options['model']} has no residual generator.")
+    if args.filters is not None and options["model"] == "gan":
+        raise ValueError("--model gan has the paper's fully connected networks, whose widths are fixed; "
+                         "--filters applies to the convolutional variants (dcgan, lsgan, ...).")
     if domain_model and args.dataset is None and recorded is None:
         options["dataset"] = _DOMAIN_MODELS[options["model"]]
     for note in notes:

@@ -300,9 +300,11 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path):
     out = tmp_path / "stargan"
     assert cli.main(["train", "--model", "stargan", "--limit", "40", "--batch-size", "10", "--d-steps", "2",
                      "--filters", "4", "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "20",
-                     "--verbose", "0", "--out", str(out)]) == 0
+                     "--lambda-identity", "2.5", "--verbose", "0", "--out", str(out)]) == 0
     run = json.loads((out / "run.json").read_text())
     assert run["dataset"] == "fashion_mnist_domains" and run["config"]["num_domains"] == 4
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.lambda_identity == 2.5 and model.critic_steps == 2
     assert 0 <= run["evaluation"]["domain_accuracy"] <= 1
     # Rows: the 8 example images, then their translations into each of the 4 domains.
     assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (5 * 30 + 2))
@@ -313,13 +315,29 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
     _fashion_mnist_or_skip()
     out = tmp_path / "cogan"
     assert cli.main(["train", "--model", "cogan", "--limit", "16", "--batch-size", "8", "--latent-dim", "8",
-                     "--steps-per-epoch", "1", "--eval-images", "50", "--verbose", "0", "--out", str(out)]) == 0
+                     "--filters", "2", "--steps-per-epoch", "1", "--eval-images", "50", "--verbose", "0",
+                     "--out", str(out)]) == 0
     run = json.loads((out / "run.json").read_text())
+    # --filters F gives the generators the official widths' shape, 16F-8F-4F-2F (1024-512-256-128 at 64).
+    assert tuple(run["config"]["generator_filters"]) == (32, 16, 8, 4)
     assert run["dataset"] == "fashion_mnist_edges" and run["evaluation"]["pairs"] == 50
     assert 0 <= run["evaluation"]["pixel_agreement"] <= 1
     assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (2 * 30 + 2))
     assert cli.main(["sample", str(out / "model.keras"), "--num", "4", "--out", str(tmp_path / "pairs.npy")]) == 0
     assert np.load(tmp_path / "pairs.npy").shape == (2, 4, 28, 28, 1)
+
+
+@pytest.mark.parametrize("model_name, flags, message", [
+    ("dcgan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
+    ("cogan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
+    ("cyclegan", ["--lambda-identity", "1"], "--lambda-identity applies to --model stargan only"),
+    ("gan", ["--filters", "32"], "--model gan has the paper's fully connected networks"),
+])
+def test_train_refuses_options_the_model_cannot_honour(tmp_path, capsys, model_name, flags, message):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", model_name, "--dataset", "digits", "--out", str(out), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_generator_ema_is_kept_sampled_from_and_refused_where_it_cannot_apply(tmp_path, capsys):

@@ -68,3 +68,26 @@ def test_performance_examples_run():
     assert namespace["model"].generator.compute_dtype == "bfloat16"
     assert namespace["fast"].reuse_fakes
     assert int(namespace["fast"].player_optimizer("generator").iterations.numpy()) == 4
+
+
+def test_readme_zoo_table_lists_every_entry_with_its_headline_and_samples():
+    """The README's zoo table has a row per registry entry, with the headline
+    `kerasgan zoo list` prints and, for a published generative model, the
+    thumbnail of its samples (a file that exists)."""
+    import json
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    with open(os.path.join(root, "kerasgan", "zoo", "registry.json"), encoding="utf-8") as f:
+        registry = json.load(f)
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        rows = {m.group(1): line for line in f for m in [re.match(r"\| \[`([a-z0-9_]+)`\]\(kerasgan/zoo/", line)] if m}
+    assert sorted(rows) == sorted(registry)
+    for name, entry in registry.items():
+        cells = [cell.strip() for cell in rows[name].strip().strip("|").split("|")]
+        if entry.get("weights") is None:
+            assert cells[2].startswith("not published yet"), (name, cells[2])
+            continue
+        assert cells[2] == entry["headline"], (name, cells[2], entry["headline"])
+        if entry.get("samples"):
+            thumbnail = f'<img src="kerasgan/zoo/{entry["samples"]}" width="96">'
+            assert cells[3] == thumbnail and os.path.exists(os.path.join(root, "kerasgan", "zoo", entry["samples"]))
