@@ -171,7 +171,8 @@ TRANSLATION_ROWS = {
                  ("classifier_accuracy", "the classifier on x (the ceiling)", True)],
     "StarGAN": [("domain_accuracy", "requested domain found", True),
                 ("garment_agreement", "garment class kept (into 'original')", True),
-                ("mae_changed", "mean abs. error against the true transform", False),
+                ("mae_changed", "mean abs. error against the true transform (target ≠ source)", False),
+                ("mae_unchanged_input", "the same for returning the input unchanged", False),
                 ("real_domain_accuracy", "the domain classifier on real images", True),
                 ("real_garment_accuracy", "the garment classifier on real images", True)],
 }

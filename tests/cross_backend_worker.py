@@ -115,6 +115,11 @@ def main(directory, *actions):
     import keras
 
     backend = keras.backend.backend()
+    if backend == "tensorflow" and os.environ.get("KERASGAN_TEST_XLA") != "default":
+        # The suite's cheap compile mode (conftest.py's `_compile_mode`): a graph without XLA.
+        from kerasgan.engine import backend as backend_steps
+
+        backend_steps.get().AUTO_JIT_COMPILE = False
     for action in actions:
         {"save": save, "load": load}[action](directory, backend)
 

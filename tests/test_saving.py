@@ -11,6 +11,8 @@ import pytest
 import kerasgan
 import cross_backend_worker
 from conftest import random_images
+from conftest import CHEAP_XLA_FLAGS
+from conftest import DEFAULT_COMPILE
 from conftest import subprocess_env
 from conftest import small_dcgan
 
@@ -97,7 +99,11 @@ def test_weights_saved_under_each_backend_give_the_same_outputs_under_the_other_
     def worker(backend, *actions):
         result = subprocess.run(
             [sys.executable, WORKER, str(tmp_path), *actions],
-            env=subprocess_env(backend), capture_output=True, text=True, timeout=600,
+            # The suite's cheap compile mode in the workers too (conftest.py): JAX's cheapest XLA
+            # options (the worker turns TensorFlow's XLA off itself).
+            env=subprocess_env(backend, **({"XLA_FLAGS": CHEAP_XLA_FLAGS} if backend == "jax" and not DEFAULT_COMPILE
+                                           else {})),
+            capture_output=True, text=True, timeout=600,
         )
         assert result.returncode == 0, result.stderr[-3000:]
 
