@@ -134,7 +134,7 @@ def _build_parser():
     )
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate of every player's optimizer (default: the variant's own: "
-                       "2e-4 for most, wgan 5e-5, wgan_gp and stargan 1e-4, progan 1e-3)")
+                       "2e-4 for most, wgan 5e-5, wgan_gp, began and stargan 1e-4, progan 1e-3)")
     train.add_argument("--beta1", type=float, default=None,
                        help="Adam's beta_1 (default: the variant's own: 0.5 for most, wgan_gp and progan 0; "
                        "wgan trains with RMSprop, which has none)")

@@ -216,6 +216,11 @@ def test_began_k_follows_the_proportional_controller():
 def test_began_k_persists_through_saving(tmp_path):
     model = small(models.BEGAN, (28, 28, 1), lambda_k=0.1, initial_k=0.2)
     model.compile()
+    # The paper's optimizer (§4) when compile is given none: Adam(1e-4), for both players.
+    for player in ("generator", "discriminator"):
+        optimizer = model.player_optimizer(player)
+        assert isinstance(optimizer, keras.optimizers.Adam)
+        assert np.isclose(float(ops.convert_to_numpy(optimizer.learning_rate)), 1e-4)
     model.fit(images(16), batch_size=8, epochs=1, verbose=0)
     k = float(ops.convert_to_numpy(model.k))
     assert k != 0.2

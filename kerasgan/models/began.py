@@ -105,6 +105,10 @@ class BEGAN(NetworkGAN):
             "convergence": real_loss + ops.abs(balance),
         }
 
+    def default_optimizer(self, player):
+        # §4: Adam with an initial learning rate of 1e-4 (β₁ 0.5 as the other variants).
+        return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.5)
+
     def get_config(self):
         return {
             **super().get_config(),
