@@ -15,6 +15,9 @@ on this backend what its card reports (measured under the backend it was
 trained on) within sampling error.
 """
 
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -31,9 +34,7 @@ FASHION_MNIST_TEST = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.g
 
 
 def _card_record(name):
-    import json
-    import os
-
+    """The entry's evaluation.json, whose figures its card shows."""
     with open(os.path.join(zoo.zoo_dir(), name, "evaluation.json")) as f:
         return json.load(f)
 
@@ -85,16 +86,11 @@ def test_published_discriminator_classifies_as_its_card_says(name):
     its error on the first 2,000 test images is within 3 points of the error
     on all 10,000 that its card reports (measured under the backend it was
     trained on)."""
-    import json
-    import os
-
-    if not os.path.exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"):
+    if not os.path.exists(FASHION_MNIST_TEST):
         pytest.skip("needs Debian's dataset-fashion-mnist")
-    with open(os.path.join(zoo.zoo_dir(), name, "evaluation.json")) as f:
-        record = json.load(f)
     x, y = kerasgan.data.load_fashion_mnist("test", with_labels=True)
     error = np.mean(np.asarray(zoo.load(name).classify(x[:2000])) != y[:2000])
-    assert abs(error - record["generated"]["discriminator_test_error"]) < 0.03, error
+    assert abs(error - _card_record(name)["generated"]["discriminator_test_error"]) < 0.03, error
 
 
 @pytest.mark.parametrize("name", TRANSLATORS)
@@ -102,8 +98,6 @@ def test_published_translator_scores_as_its_card_says(name, classifier):
     """A CycleGAN's or StarGAN's translations of Fashion-MNIST test images, on
     this backend, against the true transforms: what its card reports on all
     10,000 test images, within the sampling error of a few hundred."""
-    import os
-
     if not os.path.exists(FASHION_MNIST_TEST):
         pytest.skip("needs Debian's dataset-fashion-mnist")
     model = zoo.load(name)
