@@ -61,6 +61,16 @@ def _non_negative_float(text):
     return value
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1]; got {text}")
+    return value
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasgan",
@@ -110,9 +120,15 @@ def _build_parser():
     train.add_argument("--lambda-identity", type=_non_negative_float, default=None,
                        help="stargan: weight of an identity-mapping term |G(x, c_org) - x| (CycleGAN's; not in "
                        "the StarGAN paper, default 0)")
+    train.add_argument("--gamma", type=_fraction, default=None,
+                       help="began: the diversity ratio γ = L(G(z)) / L(x) that its k controller holds, in (0, 1] "
+                       "(default: the paper's 0.5; higher asks D to reconstruct fakes as badly as reals)")
     train.add_argument("--resolution", type=_positive_int, default=None,
                        help="progan: the final resolution, a power of two (default: the images' size rounded up "
                        "to one; smaller images are padded with black, larger ones resized)")
+    train.add_argument("--filter-base", type=_positive_int, default=None,
+                       help="progan: feature maps min(FILTER_BASE / 2^k, --filters) at resolution 2^(k+1) "
+                       "(default: the paper's 8192; --filters is progan's max_filters)")
     train.add_argument("--schedule", type=_schedule, default=None,
                        help="progan: real images per stabilisation and per fade, STABILISE,FADE (default: "
                        "60000,60000 below 128x128, the paper's 800000,800000 from 128x128 up)")
@@ -202,7 +218,8 @@ _DATA_OPTIONS = {
 _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
-    "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None,
+    "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None, "filter_base": None,
+    "gamma": None,
 }
 
 
@@ -418,6 +435,8 @@ def _build_model(options, data_shape, num_classes=None):
     if options["model"] in _VARIANTS:
         if options["model"] in _CONDITIONAL:
             common["num_classes"] = num_classes
+        if options["gamma"] is not None:
+            common["gamma"] = options["gamma"]
         return getattr(models, _VARIANTS[options["model"]])(
             data_shape=data_shape,
             generator_width=options["filters"] if image else None,
@@ -430,6 +449,7 @@ def _build_model(options, data_shape, num_classes=None):
             image_shape=data_shape,
             latent_dim=options["latent_dim"],
             max_filters=options["filters"],
+            filter_base=options["filter_base"] or 8192,
             schedule=options["schedule"],
             seed=options["seed"],
         )
@@ -528,9 +548,11 @@ def train(args):
         why = ("it keeps its own moving average of the generator (decay 0.999, Karras et al. 2018, A.1) "
                "and samples from it") if options["model"] == "progan" else "it is for latent-vector models"
         raise ValueError(f"--model {options['model']} takes no --generator-ema: {why}.")
-    for name in ("resolution", "schedule"):
+    for name in ("resolution", "schedule", "filter_base"):
         if options[name] is not None and options["model"] != "progan":
             raise ValueError(f"{_flag(name)} applies to --model progan only.")
+    if options["gamma"] is not None and options["model"] != "began":
+        raise ValueError("--gamma applies to --model began only (its boundary-equilibrium controller).")
     if options["lambda_identity"] is not None and options["model"] != "stargan":
         raise ValueError("--lambda-identity applies to --model stargan only (cyclegan's identity loss is "
                          "the paper's 0.5 of the cycle weight).")

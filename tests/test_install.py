@@ -21,6 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = [pytest.mark.once, pytest.mark.slow]
 
+PYPI_FILE_LIMIT = 100 * 1000 * 1000  # bytes (PyPI's default upload limit per file)
+
 USER_SCRIPT = r"""
 import json, os, sys
 import numpy as np
@@ -91,6 +93,10 @@ def test_wheel_carries_the_zoo_and_works_outside_the_repository(tmp_path):
     )
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = dist.glob("kerasgan-*.whl")
+    # PyPI refuses files over 100 MB unless the project is granted more: past
+    # that, an entry's weights must move to a `url` (see kerasgan.zoo).
+    assert wheel.stat().st_size < PYPI_FILE_LIMIT, (
+        f"the wheel is {wheel.stat().st_size / 1e6:.1f} MB, over PyPI's {PYPI_FILE_LIMIT / 1e6:.0f} MB limit")
     names = set(zipfile.ZipFile(wheel).namelist())
     registry = json.loads((zipfile.ZipFile(wheel).read("kerasgan/zoo/registry.json")))
     assert "dcgan_fashion_mnist" in registry and "fashion_mnist_classifier" in registry

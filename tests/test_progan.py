@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from kerasgan import cli
+from kerasgan import cli, layers
 from kerasgan.models import ProGAN
 from kerasgan.models.progan import fade_real
 from kerasgan.schedules import GrowthSchedule
@@ -245,6 +245,7 @@ def test_a_progan_run_killed_mid_fade_resumes_to_the_unbroken_runs_state(tmp_pat
 def test_cli_progan_options_are_checked(tmp_path):
     out = tmp_path / "x"
     assert cli.main(["train", "--model", "dcgan", "--resolution", "32", "--out", str(out)]) == 2
+    assert cli.main(["train", "--model", "dcgan", "--filter-base", "512", "--out", str(out)]) == 2
     assert cli.main(["train", "--model", "progan", "--dataset", "digits", "--resolution", "12",
                      "--out", str(out)]) == 2
     assert cli.main(["train", "--model", "progan", "--dataset", "digits", "--loss", "hinge",
@@ -252,6 +253,20 @@ def test_cli_progan_options_are_checked(tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["train", "--model", "progan", "--schedule", "0,10", "--out", str(out)])
     assert not out.exists()
+
+
+def test_cli_progan_filter_base_and_filters_set_the_widths(tmp_path):
+    """--filter-base B --filters M: min(B / 2^k, M) feature maps at 2^(k+1)."""
+    out = tmp_path / "run"
+    assert cli.main(["train", "--model", "progan", "--dataset", "digits", "--limit", "8", "--batch-size", "4",
+                     "--schedule", "8,8", "--epochs", "1", "--filter-base", "32", "--filters", "16",
+                     "--latent-dim", "4", "--verbose", "0", "--out", str(out)]) == 0
+    model = keras.saving.load_model(out / "model.keras")
+    config = model.get_config()
+    assert (config["filter_base"], config["max_filters"]) == (32, 16)
+    widths = sorted({layer.filters for layer in model.generator._flatten_layers()
+                     if isinstance(layer, layers.EqualizedConv2D)})
+    assert widths == [1, 8, 16]  # 4x4: min(32 / 2, 16); 8x8 (digits' size): min(32 / 4, 16); toRGB: 1
 
 
 @pytest.mark.slow
