@@ -33,6 +33,24 @@ def test_publish_then_load_gives_the_trained_generator(tiny_zoo):
         directory / "tiny_digits" / "model.weights.h5")
 
 
+def test_a_grown_progan_publishes_and_loads_at_its_stage(tmp_path):
+    """ProGAN's config holds its growth schedule; the published weights hold
+    the images seen, so the loaded model samples at the run's resolution."""
+    import keras
+
+    run = tmp_path / "run"
+    assert cli.main(["train", "--model", "progan", "--dataset", "digits", "--limit", "8", "--batch-size", "4",
+                     "--schedule", "8,8", "--epochs", "2", "--filter-base", "32", "--filters", "8",
+                     "--latent-dim", "4", "--verbose", "0", "--out", str(run)]) == 0
+    directory = tmp_path / "zoo"
+    entry = zoo.publish(str(run), "tiny_progan", "a test ProGAN", zoo_dir=str(directory))
+    assert entry["config"]["schedule"] == {"stages": 2, "stabilise_images": 8, "fade_images": 8}
+    trained = keras.saving.load_model(run / "model.keras")
+    model = zoo.load("tiny_progan", directory=str(directory))
+    assert model.growth() == trained.growth() and model.current_resolution == 8
+    np.testing.assert_allclose(model.generate(4, seed=0), trained.generate(4, seed=0), atol=1e-6)
+
+
 def test_corrupt_weights_are_refused(tiny_zoo, monkeypatch, capsys, tmp_path):
     directory, _ = tiny_zoo
     weights = directory / "tiny_digits" / "model.weights.h5"

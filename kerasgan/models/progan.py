@@ -343,5 +343,9 @@ class ProGAN(LatentGAN):
         return config
 
     def network_config(self):
-        return dict(self.hyperparameters)
+        # Plain containers: Keras tracks the attribute's dicts (TrackedDict),
+        # which neither deep-copy nor compare as the config's own.
+        config = dict(self.hyperparameters)
+        config["schedule"] = dict(config["schedule"])
+        return config
 
