@@ -188,6 +188,20 @@ def test_training_grows_counts_images_resets_adam_and_resumes_mid_fade(tmp_path)
         np.testing.assert_allclose(_np(a.value), _np(b.value), rtol=1e-5, atol=1e-6, err_msg=a.path)
 
 
+def test_generate_clips_the_linear_output_to_the_data_range():
+    """toRGB is linear; `generate` gives images, the raw output clipped to data_range."""
+    model = _tiny()
+    model.compile()
+    model.fit(_images(16), batch_size=8, epochs=1, verbose=0)
+    for variable in model.ema_generator.weights:  # outputs far past [-1, 1]
+        variable.assign(variable * 10.0)
+    z = np.random.default_rng(0).standard_normal((8, 8)).astype("float32")
+    stage, alpha, _ = model.growth()
+    raw = _np(model.ema_generator(z, stage=stage, alpha=alpha, training=False))
+    assert np.abs(raw).max() > 1.5
+    np.testing.assert_allclose(model.generate(latent=z), np.clip(raw, -1.0, 1.0), atol=1e-6)
+
+
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="power of two"):
         ProGAN(image_shape=(24, 24, 1))

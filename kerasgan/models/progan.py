@@ -230,8 +230,14 @@ class ProGAN(LatentGAN):
         return stage_resolution(self.stage)
 
     def sample_with(self, generator, inputs):
+        # The toRGB layers are linear (§A.1), so raw outputs stray slightly
+        # past the data's range; samples are images, clipped to it as the
+        # official code clips when it writes them.
         stage, alpha, _ = self.growth()
-        return generator(inputs, stage=stage, alpha=alpha, training=False)
+        samples = generator(inputs, stage=stage, alpha=alpha, training=False)
+        if self.data_range is None:
+            return samples
+        return ops.clip(samples, *self.data_range)
 
     def call(self, latent, training=False):
         return self.generator(latent, training=training)
