@@ -126,7 +126,7 @@ class CallCounter:
         return self.fn(*args, **kwargs)
 
 
-def assert_fast_path_steps_the_same(monkeypatch, spied, switch, build):
+def assert_fast_path_steps_the_same(monkeypatch, spied, switch, build, atol=2e-5):
     """A fast path is taken while its switch is on, and one train step ends at the same state without it.
 
     `spied` and `switch` are `(module, attribute name)` pairs: the function
@@ -136,7 +136,7 @@ def assert_fast_path_steps_the_same(monkeypatch, spied, switch, build):
     same state (variables and optimizer variables put back), one step
     without it (which must not call it); the weights, batch-norm statistics
     and optimizer variables after the two steps must agree within rtol 1e-4,
-    atol 2e-5. Returns `(variables, before, after)`: the model's variables
+    `atol` (2e-5). Returns `(variables, before, after)`: the model's variables
     and optimizer variables, and their values before and after the fast step.
     """
     counter = CallCounter(getattr(*spied))
@@ -162,5 +162,5 @@ def assert_fast_path_steps_the_same(monkeypatch, spied, switch, build):
     moved = [v.path for v, a, b in zip(variables, fast, start) if id(v) in trainable and not np.array_equal(a, b)]
     assert len(moved) == len(trainable), "the step left trainable weights unchanged"
     for variable, a, b in zip(variables, fast, plain):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5, err_msg=variable.path)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=atol, err_msg=variable.path)
     return variables, start, fast

@@ -266,8 +266,12 @@ def test_train_step_takes_the_fast_path_and_ends_at_the_same_state(model_name, m
     # What the fast path calls: torch's own conv ops; on TF and JAX the
     # strided convolution with the custom gradient.
     target = ("_torch_conv2d" if BACKEND == "torch" else "_strided_conv")
+    # WGAN-GP's penalty differentiates through the convolutions twice, which
+    # amplifies float rounding: a full-suite TF run once ended 3.2e-5 apart in
+    # an Adam momentum of about 0.006 (a wrong gradient differs by its size).
     assert_fast_path_steps_the_same(
-        monkeypatch, (fast, target), (fast, "ENABLED"), lambda: _model_and_batch(model_name))
+        monkeypatch, (fast, target), (fast, "ENABLED"), lambda: _model_and_batch(model_name),
+        atol=1e-4 if model_name == "wgangp" else 2e-5)
 
 
 def test_which_torch_convolutions_take_the_winograd_form(monkeypatch):
