@@ -41,31 +41,29 @@ def _schedule(text):
     return [stabilise, fade]
 
 
-def _positive_float(text):
+def _number(text):
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+
+
+def _positive_float(text):
+    value = _number(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text}")
     return value
 
 
 def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    value = _number(text)
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text}")
     return value
 
 
 def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    value = _number(text)
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1]; got {text}")
     return value
@@ -449,7 +447,7 @@ def _build_model(options, data_shape, num_classes=None):
             image_shape=data_shape,
             latent_dim=options["latent_dim"],
             max_filters=options["filters"],
-            filter_base=options["filter_base"] or 8192,
+            **({} if options["filter_base"] is None else {"filter_base": options["filter_base"]}),
             schedule=options["schedule"],
             seed=options["seed"],
         )

@@ -349,9 +349,7 @@ class ProGAN(LatentGAN):
         return config
 
     def network_config(self):
-        # Plain containers: Keras tracks the attribute's dicts (TrackedDict),
-        # which neither deep-copy nor compare as the config's own.
-        config = dict(self.hyperparameters)
-        config["schedule"] = dict(config["schedule"])
-        return config
+        # The schedule's config is derived afresh: the stored copy is one of
+        # Keras's tracked dicts, which cannot be deep-copied.
+        return {**self.hyperparameters, "schedule": self.schedule.get_config()}
 
