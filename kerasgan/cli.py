@@ -121,6 +121,9 @@ def _build_parser():
     train.add_argument("--gamma", type=_fraction, default=None,
                        help="began: the diversity ratio γ = L(G(z)) / L(x) that its k controller holds, in (0, 1] "
                        "(default: the paper's 0.5; higher asks D to reconstruct fakes as badly as reals)")
+    train.add_argument("--lambda-k", type=_fraction, default=None,
+                       help="began: the gain λ_k of its k controller, in (0, 1] (default: the paper's 0.001; "
+                       "a short run needs a faster k, e.g. 0.01)")
     train.add_argument("--resolution", type=_positive_int, default=None,
                        help="progan: the final resolution, a power of two (default: the images' size rounded up "
                        "to one; smaller images are padded with black, larger ones resized)")
@@ -217,7 +220,7 @@ _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
     "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None, "filter_base": None,
-    "gamma": None,
+    "gamma": None, "lambda_k": None,
 }
 
 
@@ -433,8 +436,9 @@ def _build_model(options, data_shape, num_classes=None):
     if options["model"] in _VARIANTS:
         if options["model"] in _CONDITIONAL:
             common["num_classes"] = num_classes
-        if options["gamma"] is not None:
-            common["gamma"] = options["gamma"]
+        for name in ("gamma", "lambda_k"):
+            if options[name] is not None:
+                common[name] = options[name]
         return getattr(models, _VARIANTS[options["model"]])(
             data_shape=data_shape,
             generator_width=options["filters"] if image else None,
@@ -549,8 +553,9 @@ def train(args):
     for name in ("resolution", "schedule", "filter_base"):
         if options[name] is not None and options["model"] != "progan":
             raise ValueError(f"{_flag(name)} applies to --model progan only.")
-    if options["gamma"] is not None and options["model"] != "began":
-        raise ValueError("--gamma applies to --model began only (its boundary-equilibrium controller).")
+    for name in ("gamma", "lambda_k"):
+        if options[name] is not None and options["model"] != "began":
+            raise ValueError(f"{_flag(name)} applies to --model began only (its boundary-equilibrium controller).")
     if options["lambda_identity"] is not None and options["model"] != "stargan":
         raise ValueError("--lambda-identity applies to --model stargan only (cyclegan's identity loss is "
                          "the paper's 0.5 of the cycle weight).")

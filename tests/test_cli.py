@@ -333,6 +333,7 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
     ("cyclegan", ["--lambda-identity", "1"], "--lambda-identity applies to --model stargan only"),
     ("gan", ["--filters", "32"], "--model gan has the paper's fully connected networks"),
     ("dcgan", ["--gamma", "0.7"], "--gamma applies to --model began only"),
+    ("wgan", ["--lambda-k", "0.01"], "--lambda-k applies to --model began only"),
 ])
 def test_train_refuses_options_the_model_cannot_honour(tmp_path, capsys, model_name, flags, message):
     out = tmp_path / "run"
@@ -341,18 +342,25 @@ def test_train_refuses_options_the_model_cannot_honour(tmp_path, capsys, model_n
     assert not out.exists()
 
 
-def test_began_gamma_reaches_the_model_and_is_checked(tmp_path, capsys):
+def test_began_gamma_and_lambda_k_reach_the_model_and_are_checked(tmp_path, capsys):
     out = tmp_path / "began"
-    assert _train(out, "--model", "began", "--gamma", "0.7", "--epochs", "1", "--limit", "64") == 0
+    assert _train(out, "--model", "began", "--gamma", "0.7", "--lambda-k", "0.01", "--epochs", "1",
+                  "--limit", "64") == 0
     model = keras.saving.load_model(out / "model.keras")
-    assert type(model) is kerasgan.models.BEGAN and model.gamma == 0.7
-    assert json.loads((out / "run.json").read_text())["config"]["gamma"] == 0.7
-    # γ is a model option: a resumed run cannot change it.
+    assert type(model) is kerasgan.models.BEGAN and model.gamma == 0.7 and model.lambda_k == 0.01
+    config = json.loads((out / "run.json").read_text())["config"]
+    assert config["gamma"] == 0.7 and config["lambda_k"] == 0.01
+    # k moved by at most λ_k per generator step (one step: 64 images, batch 64).
+    assert 0.0 <= float(keras.ops.convert_to_numpy(model.k)) <= 0.01
+    # γ and λ_k are model options: a resumed run cannot change them.
     assert _train(out, "--model", "began", "--gamma", "0.5", "--epochs", "2", "--resume") == 2
     assert "--gamma 0.5 cannot change on --resume" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        _train(tmp_path / "x", "--model", "began", "--gamma", "1.5")
-    assert "expected a number in (0, 1]" in capsys.readouterr().err
+    assert _train(out, "--model", "began", "--lambda-k", "0.1", "--epochs", "2", "--resume") == 2
+    assert "--lambda-k 0.1 cannot change on --resume" in capsys.readouterr().err
+    for flag, value in (("--gamma", "1.5"), ("--lambda-k", "0")):
+        with pytest.raises(SystemExit):
+            _train(tmp_path / "x", "--model", "began", flag, value)
+        assert "expected a number in (0, 1]" in capsys.readouterr().err
 
 
 def test_generator_ema_is_kept_sampled_from_and_refused_where_it_cannot_apply(tmp_path, capsys):

@@ -36,7 +36,9 @@ class BEGAN(NetworkGAN):
 
     Args:
         gamma: diversity ratio γ = E[L(G(z))] / E[L(x)] (0.5 in the paper).
-        lambda_k: proportional gain of the k controller (1e-3).
+        lambda_k: proportional gain of the k controller (the paper's 1e-3,
+            for its long runs; a short run may need a faster k, as the
+            collapse a k stuck near 0 allows comes first).
         initial_k: k₀ (0).
         embedding_dim: size of D's bottleneck.
         **kwargs: `NetworkGAN` arguments (`generator_width` and
