@@ -36,9 +36,10 @@ class BEGAN(NetworkGAN):
 
     Args:
         gamma: diversity ratio γ = E[L(G(z))] / E[L(x)] (0.5 in the paper).
-        lambda_k: proportional gain of the k controller (the paper's 1e-3,
-            for its long runs; a short run may need a faster k, as the
-            collapse a k stuck near 0 allows comes first).
+        lambda_k: proportional gain of the k controller (the paper's 1e-3
+            suits its long runs; in a short run k can stay near 0 long
+            enough for G to collapse onto the images D reconstructs best,
+            and a larger gain such as 1e-2 lets D push back sooner).
         initial_k: k₀ (0).
         embedding_dim: size of D's bottleneck.
         **kwargs: `NetworkGAN` arguments (`generator_width` and
