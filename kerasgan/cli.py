@@ -223,6 +223,15 @@ _MODEL_OPTIONS = {
     "gamma": None, "lambda_k": None,
 }
 
+# Model options that one model alone honours: the model, and the refusal's
+# reason for the others.
+_ONE_MODEL_OPTIONS = {
+    "resolution": ("progan", ""), "schedule": ("progan", ""), "filter_base": ("progan", ""),
+    "gamma": ("began", " (its boundary-equilibrium controller)"),
+    "lambda_k": ("began", " (its boundary-equilibrium controller)"),
+    "lambda_identity": ("stargan", " (cyclegan's identity loss is the paper's 0.5 of the cycle weight)"),
+}
+
 
 def _flag(name):
     return "--" + name.replace("_", "-")
@@ -436,9 +445,8 @@ def _build_model(options, data_shape, num_classes=None):
     if options["model"] in _VARIANTS:
         if options["model"] in _CONDITIONAL:
             common["num_classes"] = num_classes
-        for name in ("gamma", "lambda_k"):
-            if options[name] is not None:
-                common[name] = options[name]
+        common.update({name: options[name] for name, (only, _) in _ONE_MODEL_OPTIONS.items()
+                       if only == options["model"] and options[name] is not None})
         return getattr(models, _VARIANTS[options["model"]])(
             data_shape=data_shape,
             generator_width=options["filters"] if image else None,
@@ -550,15 +558,9 @@ def train(args):
         why = ("it keeps its own moving average of the generator (decay 0.999, Karras et al. 2018, A.1) "
                "and samples from it") if options["model"] == "progan" else "it is for latent-vector models"
         raise ValueError(f"--model {options['model']} takes no --generator-ema: {why}.")
-    for name in ("resolution", "schedule", "filter_base"):
-        if options[name] is not None and options["model"] != "progan":
-            raise ValueError(f"{_flag(name)} applies to --model progan only.")
-    for name in ("gamma", "lambda_k"):
-        if options[name] is not None and options["model"] != "began":
-            raise ValueError(f"{_flag(name)} applies to --model began only (its boundary-equilibrium controller).")
-    if options["lambda_identity"] is not None and options["model"] != "stargan":
-        raise ValueError("--lambda-identity applies to --model stargan only (cyclegan's identity loss is "
-                         "the paper's 0.5 of the cycle weight).")
+    for name, (only, why) in _ONE_MODEL_OPTIONS.items():
+        if options[name] is not None and options["model"] != only:
+            raise ValueError(f"{_flag(name)} applies to --model {only} only{why}.")
     if options["residual_blocks"] is not None and options["model"] not in ("cyclegan", "stargan"):
         raise ValueError(f"--residual-blocks applies to --model cyclegan and stargan only; --model "
                          f"{options['model']} has no residual generator.")
