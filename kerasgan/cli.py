@@ -101,7 +101,9 @@ def _build_parser():
     train.add_argument("--image-size", type=_positive_int, default=None,
                        help="resize (center-cropped) images of a folder:PATH or celeb_a dataset to this square "
                        "size (progan: default --resolution; celeb_a otherwise 64)")
-    train.add_argument("--limit", type=_positive_int, default=None, help="train on the first N samples only")
+    train.add_argument("--limit", type=_positive_int, default=None,
+                       help="train on the first N samples only (of each domain for the multi-domain models; "
+                       "StarGAN's report then trains its domain classifier on N of each too)")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs of the run, earlier ones of a resumed run included (default: 1, "
                        "or the resumed run's total)")
@@ -406,10 +408,15 @@ def _domain_evaluation(model, options, limit=None):
         from kerasgan.metrics.domain_translation import evaluate_domain_translation
         from kerasgan.metrics.domain_translation import train_domain_classifier
 
-        classifier = train_domain_classifier(task=options["dataset"], seed=options["seed"])
-        return evaluate_domain_translation(model.translate, images, labels, task=options["dataset"],
-                                           domain_classifier=classifier, num_images=limit,
-                                           seed=options["seed"])
+        # The domain classifier learns from real images of each domain's training part; a run
+        # limited to N images per domain gives it at most N of each too.
+        per_domain = min(4000, options["limit"]) if options["limit"] else 4000
+        classifier = train_domain_classifier(task=options["dataset"], per_domain=per_domain,
+                                             seed=options["seed"])
+        report = evaluate_domain_translation(model.translate, images, labels, task=options["dataset"],
+                                             domain_classifier=classifier, num_images=limit,
+                                             seed=options["seed"])
+        return {**report, "domain_classifier_images_per_domain": per_domain}
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return translation_errors(model.translate, images, lambda x: data.apply_transform(task[1], x), labels,

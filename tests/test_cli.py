@@ -306,6 +306,8 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path):
     model = keras.saving.load_model(out / "model.keras")
     assert model.lambda_identity == 2.5 and model.critic_steps == 2
     assert 0 <= run["evaluation"]["domain_accuracy"] <= 1
+    # --limit 40 bounds the report's domain classifier to 40 real images of each domain.
+    assert run["evaluation"]["domain_classifier_images_per_domain"] == 40
     # Rows: the 8 example images, then their translations into each of the 4 domains.
     assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (5 * 30 + 2))
 
