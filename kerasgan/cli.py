@@ -191,6 +191,9 @@ def _build_parser():
     publish.add_argument("--headline", default=None,
                          help="its headline metric for `zoo list`, e.g. 'FMNIST-FID 10.46' (default: keep the entry's)")
     publish.add_argument("--zoo-dir", default=None, help="default: kerasgan's own zoo directory (kerasgan/zoo/ in a checkout)")
+    publish.add_argument("--fold-ema", action="store_true",
+                         help="a run trained with --generator-ema: publish the generator's moving average as the "
+                         "generator, without the raw one (the same samples from half the generator weights)")
     add_eval_parser(commands)
 
     from kerasgan.extractors import convert_fid_inception_weights
@@ -900,7 +903,8 @@ def zoo_command(args):
             print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip())
         return 0
     if args.zoo_command == "publish":
-        entry = zoo.publish(args.run_dir, args.name, args.summary, zoo_dir=args.zoo_dir, headline=args.headline)
+        entry = zoo.publish(args.run_dir, args.name, args.summary, zoo_dir=args.zoo_dir,
+                            headline=args.headline, fold_ema=args.fold_ema)
         print(f"published {args.name}: {entry['weights']} (sha256 {entry['sha256'][:12]}...)")
         return 0
     print(zoo.model_card(args.name))

@@ -11,7 +11,8 @@
 #   e.g. bash scripts/train_zoo_fashion_mnist.sh lsgan "LSGAN (Mao et al. 2017), 28x28 Fashion-MNIST" --epochs 8
 # The options are the run's (the card records them); --seed 0, --verbose 2 and
 # --out runs/zoo_VARIANT_fashion_mnist are added. KERAS_BACKEND defaults to
-# tensorflow; KERASGAN_SETUP=0 skips scripts/setup.sh; EVAL_ARGS adds options
+# tensorflow; KERASGAN_SETUP=0 skips scripts/setup.sh; PUBLISH_ARGS adds
+# options to `kerasgan zoo publish` (e.g. --fold-ema); EVAL_ARGS adds options
 # to evaluate_zoo_model.py (the published cards use its defaults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,7 @@ case $variant in
   *) dataset=(--dataset fashion_mnist) ;;
 esac
 python -m kerasgan.cli train --model "$variant" "${dataset[@]}" --seed 0 --verbose 2 --out "$out" "$@"
-python -m kerasgan.cli zoo publish "$out" --name "$name" --summary "$summary"
+# shellcheck disable=SC2086
+python -m kerasgan.cli zoo publish "$out" --name "$name" --summary "$summary" ${PUBLISH_ARGS:-}
 # shellcheck disable=SC2086
 python scripts/evaluate_zoo_model.py --model "$name" --card ${EVAL_ARGS:-}

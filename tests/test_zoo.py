@@ -33,6 +33,44 @@ def test_publish_then_load_gives_the_trained_generator(tiny_zoo):
         directory / "tiny_digits" / "model.weights.h5")
 
 
+def test_fold_ema_publishes_the_moving_average_as_the_generator(tmp_path):
+    """`publish(..., fold_ema=True)`: the published model samples as the trained
+    one (from its moving average) with one generator's weights, keeps D, and
+    a run without a moving average is refused before anything is written."""
+    import keras
+
+    run = tmp_path / "run"
+    assert cli.main(["train", "--dataset", "digits", "--limit", "128", "--epochs", "1", "--filters", "8",
+                     "--latent-dim", "8", "--generator-ema", "0.5", "--verbose", "0", "--out", str(run)]) == 0
+    trained = keras.saving.load_model(run / "model.keras")
+    # The average has moved away from the raw generator, so folding the wrong one would show.
+    raw, average = trained.generator.get_weights(), trained.ema_generator.get_weights()
+    assert max(np.abs(a - b).max() for a, b in zip(raw, average)) > 1e-4
+    whole, folded = tmp_path / "whole", tmp_path / "folded"
+    zoo.publish(str(run), "tiny", "a test model", zoo_dir=str(whole))
+    entry = zoo.publish(str(run), "tiny", "a test model", zoo_dir=str(folded), fold_ema=True)
+    assert entry["config"]["generator_ema"] is None and entry["sha256"] == zoo.sha256(
+        folded / "tiny" / "model.weights.h5")
+    model = zoo.load("tiny", directory=str(folded))
+    assert model.ema_generator is None
+    for published, averaged in zip(model.generator.get_weights(), average, strict=True):
+        np.testing.assert_array_equal(published, averaged)
+    np.testing.assert_allclose(model.generate(8, seed=0), trained.generate(8, seed=0), rtol=1e-5, atol=1e-8)
+    images = trained.generate(8, seed=1)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.discriminator(images)),
+                               keras.ops.convert_to_numpy(trained.discriminator(images)), atol=1e-6)
+    generator_bytes = sum(np.asarray(w).nbytes for w in trained.generator.get_weights())
+    size = lambda zoo_dir: (zoo_dir / "tiny" / "model.weights.h5").stat().st_size  # noqa: E731
+    assert size(whole) - size(folded) > 0.9 * generator_bytes
+
+    plain = tmp_path / "plain"
+    assert cli.main(["train", "--dataset", "digits", "--limit", "64", "--epochs", "1", "--filters", "8",
+                     "--latent-dim", "8", "--verbose", "0", "--out", str(plain)]) == 0
+    with pytest.raises(ValueError, match="keeps none"):
+        zoo.publish(str(plain), "tiny_plain", "a test model", zoo_dir=str(tmp_path / "refused"), fold_ema=True)
+    assert not (tmp_path / "refused").exists()
+
+
 def test_a_grown_progan_publishes_and_loads_at_its_stage(tmp_path):
     """ProGAN's config holds its growth schedule; the published weights hold
     the images seen, so the loaded model samples at the run's resolution."""

@@ -242,7 +242,7 @@ def model_card(name, directory=None):
         return f.read()
 
 
-def publish(run_dir, name, summary, zoo_dir=None, headline=None):
+def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False):
     """Adds a finished `kerasgan train` run to the zoo.
 
     Writes `zoo/NAME/model.weights.h5`, the run's sample grid and loss plot,
@@ -251,6 +251,12 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None):
     metric `kerasgan zoo list` shows (e.g. "FMNIST-FID 10.46"); without it an
     earlier entry's headline is kept, and a registered but unpublished
     entry's (`pending`) is replaced by the published one.
+
+    `fold_ema=True`, for a model trained with `generator_ema`: publishes the
+    generator's moving average as its generator and drops the raw one (the
+    entry's config has no `generator_ema`). `generate` gives the same
+    samples as the trained model's, from one generator's weights instead of
+    two; the published model no longer keeps an average if trained further.
     """
     import keras
 
@@ -268,14 +274,29 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None):
     with open(os.path.join(run_dir, "run.json")) as f:
         run = json.load(f)
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
+    config = model.get_config()
+    sources = list(model.variables)
+    if fold_ema:
+        if getattr(model, "ema_generator", None) is None:
+            raise ValueError(
+                f"fold_ema publishes a generator's moving average, but the model in {run_dir} keeps none "
+                f"(it was trained without --generator-ema / generator_ema=); publish it without fold_ema."
+            )
+        config = {**config, "generator_ema": None}
+        averaged = {id(v) for v in model.ema_generator.variables}
+        sources = [v for v in sources if id(v) not in averaged]
+    # The networks' weights only: an uncompiled copy carries no optimizer state.
+    bare = type(model).from_config(config)
+    if len(bare.variables) != len(sources):
+        raise ValueError(f"cannot publish {run_dir}: its model has {len(sources)} variables to copy, "
+                         f"a fresh {type(model).__name__} {len(bare.variables)}.")
+    for copy, variable in zip(bare.variables, sources):
+        copy.assign(variable)
+    if fold_ema:
+        bare.generator.set_weights(model.ema_generator.get_weights())
     target = os.path.join(directory, name)
     os.makedirs(target, exist_ok=True)
     weights = os.path.join(target, "model.weights.h5")
-    config = model.get_config()
-    # The networks' weights only: an uncompiled copy carries no optimizer state.
-    bare = type(model).from_config(config)
-    for copy, variable in zip(bare.variables, model.variables):
-        copy.assign(variable)
     with atomic_path(weights) as tmp:
         bare.save_weights(tmp)
     for artifact in ("samples.png", "losses.png"):
