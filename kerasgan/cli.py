@@ -408,12 +408,13 @@ def _domain_evaluation(model, options, limit=None):
         return {"pairs": limit or 2000,
                 "pixel_agreement": model.pixel_agreement(task[1], n=limit or 2000, seed=options["seed"])}
     if options["model"] == "stargan":
+        from kerasgan.metrics.domain_translation import DOMAIN_CLASSIFIER_IMAGES
         from kerasgan.metrics.domain_translation import evaluate_domain_translation
         from kerasgan.metrics.domain_translation import train_domain_classifier
 
         # The domain classifier learns from real images of each domain's training part; a run
         # limited to N images per domain gives it at most N of each too.
-        per_domain = min(4000, options["limit"]) if options["limit"] else 4000
+        per_domain = min(DOMAIN_CLASSIFIER_IMAGES, options["limit"] or DOMAIN_CLASSIFIER_IMAGES)
         classifier = train_domain_classifier(task=options["dataset"], per_domain=per_domain,
                                              seed=options["seed"])
         report = evaluate_domain_translation(model.translate, images, labels, task=options["dataset"],

@@ -86,10 +86,14 @@ def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0):
     return keras.Model(inputs, logits, name="domain_classifier")
 
 
+#: Real images of each domain that `train_domain_classifier` learns from by default.
+DOMAIN_CLASSIFIER_IMAGES = 4000
+
+
 def train_domain_classifier(
     domains=None,
     task="fashion_mnist_domains",
-    per_domain=4000,
+    per_domain=DOMAIN_CLASSIFIER_IMAGES,
     epochs=2,
     batch_size=64,
     seed=0,
