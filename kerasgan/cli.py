@@ -392,8 +392,9 @@ def _build_domain_model(options, image_shape, num_domains):
     )
 
 
-def _domain_evaluation(model, options, limit=None):
-    """The built-in Fashion-MNIST task's errors on the test split (the true map is known)."""
+def _domain_evaluation(model, options, limit=None, domains=None):
+    """The built-in Fashion-MNIST task's errors on the test split (the true map is known).
+    `domains`: the run's training domains, which StarGAN's domain classifier learns from."""
     from kerasgan import data
     from kerasgan.extractors.fashion_mnist_classifier import FashionMNISTFeatureExtractor
     from kerasgan.metrics.translation import translation_errors
@@ -412,10 +413,11 @@ def _domain_evaluation(model, options, limit=None):
         from kerasgan.metrics.domain_translation import evaluate_domain_translation
         from kerasgan.metrics.domain_translation import train_domain_classifier
 
-        # The domain classifier learns from real images of each domain's training part; a run
-        # limited to N images per domain gives it at most N of each too.
+        # The domain classifier learns from real images of each domain's training part (the
+        # run's own, loaded with its --seed and --data-dir); a run limited to N images per
+        # domain gives it at most N of each too.
         per_domain = min(DOMAIN_CLASSIFIER_IMAGES, options["limit"] or DOMAIN_CLASSIFIER_IMAGES)
-        classifier = train_domain_classifier(task=options["dataset"], per_domain=per_domain,
+        classifier = train_domain_classifier(domains, task=options["dataset"], per_domain=per_domain,
                                              seed=options["seed"])
         report = evaluate_domain_translation(model.translate, images, labels, task=options["dataset"],
                                              domain_classifier=classifier, num_images=limit,
@@ -734,7 +736,7 @@ def train(args):
             images, rows = model.preview(preview)
             save_image_grid(images, final, rows=rows, scale=2)
             evaluate_now = completed > done and args.eval_images != 0
-            evaluation = _domain_evaluation(model, options, args.eval_images) if evaluate_now else None
+            evaluation = _domain_evaluation(model, options, args.eval_images, domains) if evaluate_now else None
             if evaluation is not None:
                 record["evaluation"] = evaluation
                 write_json_atomic(record, run_path)

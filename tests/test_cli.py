@@ -295,12 +295,38 @@ def test_cyclegan_trains_on_its_built_in_task_reports_and_resumes(tmp_path, caps
 
 
 @pytest.mark.once  # CLI plumbing; the model's steps are tested per backend in test_stargan.py
-def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path):
+def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatch):
     _fashion_mnist_or_skip()
+    from kerasgan.data import domains as domain_data
+    from kerasgan.metrics import domain_translation
+
+    # The report's domain classifier learns from the run's own training domains
+    # (its --seed's split), which are loaded once.
+    loads, given = [], []
+    load = domain_data.load_domain_task
+
+    def counted_load(name, split="train", seed=0, **kwargs):
+        result = load(name, split=split, seed=seed, **kwargs)
+        if split == "train":
+            loads.append((seed, result))
+        return result
+
+    train_classifier = domain_translation.train_domain_classifier
+
+    def recorded_classifier(domains=None, **kwargs):
+        given.append(domains)
+        return train_classifier(domains, **kwargs)
+
+    monkeypatch.setattr(domain_data, "load_domain_task", counted_load)
+    monkeypatch.setattr(kerasgan.data, "load_domain_task", counted_load)
+    monkeypatch.setattr(domain_translation, "train_domain_classifier", recorded_classifier)
     out = tmp_path / "stargan"
     assert cli.main(["train", "--model", "stargan", "--limit", "40", "--batch-size", "10", "--d-steps", "2",
                      "--filters", "4", "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "20",
-                     "--lambda-identity", "2.5", "--verbose", "0", "--out", str(out)]) == 0
+                     "--lambda-identity", "2.5", "--seed", "3", "--verbose", "0", "--out", str(out)]) == 0
+    assert [seed for seed, _ in loads] == [3] and len(given) == 1
+    for used, loaded in zip(given[0], loads[0][1], strict=True):
+        np.testing.assert_array_equal(used, loaded[:40])
     run = json.loads((out / "run.json").read_text())
     assert run["dataset"] == "fashion_mnist_domains" and run["config"]["num_domains"] == 4
     model = keras.saving.load_model(out / "model.keras")
