@@ -14,7 +14,8 @@ Writes a `kerasgan train`-style run (`model.keras`, `run.json`,
 `history.json`, `losses.png`, `samples.png`) to `--out`, publishes it with
 `kerasgan.zoo.publish` and evaluates it with `scripts/evaluate_zoo_model.py
 --card` (FMNIST-FID and the rest, and D's test error on the 10,000 test
-images), unless `--no-publish`.
+images), unless `--no-publish`. With `--generator-ema DECAY` the model keeps
+a moving average of G's weights, samples from it, and publishes it as G.
 
 Usage:
 
@@ -44,6 +45,8 @@ def parse_args(argv=None):
     p.add_argument("--name", default=NAME, help="zoo name to publish under")
     p.add_argument("--no-publish", action="store_true", help="train and write the run only")
     p.add_argument("--eval-args", default="", help="extra options of scripts/evaluate_zoo_model.py")
+    p.add_argument("--generator-ema", type=float, default=None, metavar="DECAY",
+                   help="keep a moving average of G's weights (e.g. 0.999), sampled from and published as G")
     args = p.parse_args(argv)
     if args.labels < 10 or args.labels % 10:
         p.error(f"--labels {args.labels}: give a multiple of 10 (the same number per class), at least 10")
@@ -87,7 +90,7 @@ def main(argv=None):
     model = SemiSupervisedGAN(
         data_shape=bench.IMAGE_SHAPE, num_classes=10, latent_dim=settings.latent_dim,
         generator=generator, discriminator=discriminator, feature_matching=features,
-        supervised_weight=settings.supervised_weight, seed=args.seed,
+        supervised_weight=settings.supervised_weight, seed=args.seed, generator_ema=args.generator_ema,
     )
     model.compile(generator_optimizer=bench.optimizer(settings), discriminator_optimizer=bench.optimizer(settings))
     os.makedirs(args.out, exist_ok=True)
@@ -139,7 +142,10 @@ def main(argv=None):
 
     summary = (f"Semi-supervised GAN (Salimans et al. 2016) for 28x28 Fashion-MNIST, {args.labels} labels, "
                f"{args.iterations} iterations")
-    zoo.publish(args.out, args.name, summary)
+    if args.generator_ema:
+        summary += f", moving average of G ({args.generator_ema:g})"
+    # A moving average of G is published as G (kerasgan zoo publish --fold-ema).
+    zoo.publish(args.out, args.name, summary, fold_ema=bool(args.generator_ema))
     evaluate = load_module(os.path.join(ROOT, "scripts", "evaluate_zoo_model.py"), "evaluate_zoo_model")
     return evaluate.main(["--model", args.name, "--card", *shlex.split(args.eval_args)])
 
