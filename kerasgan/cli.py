@@ -107,7 +107,10 @@ def _build_parser():
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs of the run, earlier ones of a resumed run included (default: 1, "
                        "or the resumed run's total)")
-    train.add_argument("--batch-size", type=_positive_int, default=None, help="default: 64")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help="images per training iteration (default: 64); a model with k critic steps "
+                       "(wgan, wgan_gp, stargan, --d-steps k) splits them into k minibatches, so give k x 64 "
+                       "for critic steps on 64 each")
     train.add_argument("--steps-per-epoch", type=_positive_int, default=None,
                        help="bound an epoch to this many steps (default: the whole dataset)")
     train.add_argument("--latent-dim", type=_positive_int, default=None, help="latent vector size (default: 100)")
@@ -643,6 +646,13 @@ def train(args):
             label_smoothing=options["label_smoothing"],
             jit_compile=False if options["no_jit"] else "auto",
         )
+    k = getattr(model, "discriminator_steps", None) or getattr(model, "critic_steps", 1)
+    if k > 1:  # Algorithm 1's k minibatches come out of one --batch-size batch
+        m, unused = divmod(options["batch_size"], k)
+        print(f"kerasgan train: {k} critic steps per iteration, each on {m} of the {options['batch_size']} "
+              f"images of a batch, then a generator step on {m}"
+              + (f" ({unused} images of each batch unused: give a multiple of {k})" if unused else ""),
+              flush=True)
     if done >= epochs:
         print(f"kerasgan train: {args.out} has {done} finished epochs; --epochs {epochs} is the "
               "run's total, so there is nothing to train (give a larger --epochs).")

@@ -103,14 +103,20 @@ def test_zoo_list_and_info(capsys):
 
 
 @pytest.mark.parametrize("model", ["wgan_gp", "began"])
-def test_train_builds_the_family_variants(tmp_path, model):
+def test_train_builds_the_family_variants(tmp_path, model, capsys):
     out = tmp_path / model
     extra = ["--reuse-fakes"] if model == "began" else []
     assert cli.main([
         "train", "--model", model, "--dataset", "digits", "--limit", "40", "--epochs", "1",
-        "--batch-size", "20", "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out),
+        "--batch-size", "22", "--filters", "4", "--latent-dim", "4", "--verbose", "0", "--out", str(out),
         *extra,
     ]) == 0
+    # WGAN-GP's 5 critic steps split each batch of 22: 4 images each, 2 unused, and the run says so.
+    printed = capsys.readouterr().out
+    said = "5 critic steps per iteration, each on 4 of the 22 images of a batch, then a generator step on 4 " \
+           "(2 images of each batch unused: give a multiple of 5)"
+    assert (said in printed) is (model == "wgan_gp")
+    assert ("critic steps per iteration" in printed) is (model == "wgan_gp")
     run = json.loads((out / "run.json").read_text())
     assert run["config"]["data_shape"] == [8, 8, 1]
     assert run["config"]["reuse_fakes"] is bool(extra)
@@ -295,7 +301,7 @@ def test_cyclegan_trains_on_its_built_in_task_reports_and_resumes(tmp_path, caps
 
 
 @pytest.mark.once  # CLI plumbing; the model's steps are tested per backend in test_stargan.py
-def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatch):
+def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatch, capsys):
     _fashion_mnist_or_skip()
     from kerasgan.data import domains as domain_data
     from kerasgan.metrics import domain_translation
@@ -324,6 +330,8 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     assert cli.main(["train", "--model", "stargan", "--limit", "40", "--batch-size", "10", "--d-steps", "2",
                      "--filters", "4", "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "20",
                      "--lambda-identity", "2.5", "--seed", "3", "--verbose", "0", "--out", str(out)]) == 0
+    assert "2 critic steps per iteration, each on 5 of the 10 images of a batch, then a generator step on 5\n" \
+        in capsys.readouterr().out
     assert [seed for seed, _ in loads] == [3] and len(given) == 1
     for used, loaded in zip(given[0], loads[0][1], strict=True):
         np.testing.assert_array_equal(used, loaded[:40])
