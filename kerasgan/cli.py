@@ -395,6 +395,16 @@ def _build_domain_model(options, image_shape, num_domains):
     )
 
 
+def _critic_split(batch_size, k):
+    """How k critic steps share one --batch-size batch (Algorithm 1's k
+    minibatches): k equal parts, the remainder unused. A batch smaller than k
+    (only StarGAN accepts one) is cycled through, one image a step."""
+    m, unused = divmod(batch_size, k) if batch_size >= k else (1, 0)
+    return (f"{k} critic steps per iteration, each on {m} of the {batch_size} images of a batch, "
+            f"then a generator step on {m}"
+            + (f" ({unused} images of each batch unused: give a multiple of {k})" if unused else ""))
+
+
 def _domain_evaluation(model, options, limit=None, domains=None):
     """The built-in Fashion-MNIST task's errors on the test split (the true map is known).
     `domains`: the run's training domains, which StarGAN's domain classifier learns from."""
@@ -647,12 +657,8 @@ def train(args):
             jit_compile=False if options["no_jit"] else "auto",
         )
     k = getattr(model, "discriminator_steps", None) or getattr(model, "critic_steps", 1)
-    if k > 1:  # Algorithm 1's k minibatches come out of one --batch-size batch
-        m, unused = divmod(options["batch_size"], k)
-        print(f"kerasgan train: {k} critic steps per iteration, each on {m} of the {options['batch_size']} "
-              f"images of a batch, then a generator step on {m}"
-              + (f" ({unused} images of each batch unused: give a multiple of {k})" if unused else ""),
-              flush=True)
+    if k > 1:
+        print(f"kerasgan train: {_critic_split(options['batch_size'], k)}", flush=True)
     if done >= epochs:
         print(f"kerasgan train: {args.out} has {done} finished epochs; --epochs {epochs} is the "
               "run's total, so there is nothing to train (give a larger --epochs).")

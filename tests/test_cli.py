@@ -125,6 +125,22 @@ def test_train_builds_the_family_variants(tmp_path, model, capsys):
     assert len(history["epochs"][key]) == 1
 
 
+def test_the_critic_split_message_matches_the_models_split():
+    from kerasgan.engine.latent_gan import split_batch
+    from kerasgan.models.stargan import split_batch as stargan_split
+
+    for batch, k in ((64, 5), (320, 5), (22, 5), (10, 2)):
+        m = len(split_batch(np.arange(batch), k)[0])
+        unused = batch - k * m
+        said = cli._critic_split(batch, k)
+        assert said.startswith(f"{k} critic steps per iteration, each on {m} of the {batch} images of a batch")
+        assert (f"({unused} images of each batch unused" in said) is (unused > 0)
+    # StarGAN cycles through a batch smaller than k: one image a step, none unused.
+    assert [len(part) for part in stargan_split(np.arange(1), 2)] == [1, 1]
+    assert cli._critic_split(1, 2) == ("2 critic steps per iteration, each on 1 of the 1 images of a batch, "
+                                       "then a generator step on 1")
+
+
 @pytest.mark.slow
 def test_a_run_killed_in_epoch_2_resumes_to_the_state_of_an_unbroken_run(tmp_path):
     """SIGKILL at the 3rd of 6 steps of epoch 2 of 3, then --resume: the same
