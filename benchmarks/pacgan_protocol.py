@@ -29,8 +29,12 @@ population update p ← 0.95·p + 0.05·m; both train on batch statistics.
 Methods: ``gan`` (m = 1), ``pacgan2``, ``pacgan3``, ``pacgan4``,
 ``gan+mbd`` (minibatch discrimination, Salimans et al. 2016, §3.2, before
 D's output, parametrised and initialised as the reference code's
-`MinibatchLayer`: 100 kernels of 5, `weight_norm=True`), ``pacgan4+mbd``, and ``wgan-gp`` (the same networks,
-λ = 10, 5 critic steps, Adam(1e-4, β = (0, 0.9))).
+`MinibatchLayer`: 100 kernels of 5, `weight_norm=True`), ``pacgan4+mbd``,
+``wgan-gp`` (the same networks, λ = 10, 5 critic steps, Adam(1e-4,
+β = (0, 0.9))), and ``gan+ema`` / ``pacgan4+ema`` (trained as ``gan`` /
+``pacgan4``; samples drawn from an exponential moving average of G's
+weights, decay 0.999 per G step, Yazıcı et al. 2019; each evaluation also
+records the trained G's own figures as ``generator_*``).
 
 Usage::
 
@@ -87,14 +91,18 @@ DATASETS = {
 }
 
 METHODS = {
-    # name: (packing, minibatch discrimination, wgan-gp)
-    "gan": (1, False, False),
-    "pacgan2": (2, False, False),
-    "pacgan3": (3, False, False),
-    "pacgan4": (4, False, False),
-    "gan+mbd": (1, True, False),
-    "pacgan4+mbd": (4, True, False),
-    "wgan-gp": (1, False, True),
+    # name: (packing, minibatch discrimination, wgan-gp, generator EMA decay)
+    "gan": (1, False, False, None),
+    "pacgan2": (2, False, False, None),
+    "pacgan3": (3, False, False, None),
+    "pacgan4": (4, False, False, None),
+    "gan+mbd": (1, True, False, None),
+    "pacgan4+mbd": (4, True, False, None),
+    "wgan-gp": (1, False, True, None),
+    # Samples from a moving average of G's weights (batch-norm statistics
+    # included), updated after every G step; training is the GAN's.
+    "gan+ema": (1, False, False, 0.999),
+    "pacgan4+ema": (4, False, False, 0.999),
 }
 
 # Lin et al. (2018), Table 1 (mean over 10 runs): modes, high-quality %.
@@ -152,11 +160,11 @@ def build_model(method, seed, protocol):
 
     from kerasgan import models
 
-    packing, mbd, wgan = METHODS[method]
+    packing, mbd, wgan, ema = METHODS[method]
     generator, discriminator = build_networks(packing, mbd, protocol)
     cls = models.WGANGP if wgan else models.NetworkGAN
     model = cls(data_shape=(2,), generator=generator, discriminator=discriminator,
-                packing=packing, data_range=None, seed=seed)
+                packing=packing, data_range=None, seed=seed, generator_ema=ema)
     lr = protocol["learning_rate"]
     betas = dict(beta_1=0.0, beta_2=0.9) if wgan else dict(beta_1=protocol["beta_1"])
     model.compile(
@@ -256,8 +264,15 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
         # The last epoch's evaluation is the run's result.
         samples = model.generate(protocol["eval_samples"], seed=10_000 + seed)
         stats = mode_collapse.sample_stats(samples, modes, std, protocol["threshold"])
-        curve.append({"iterations": last, "modes_covered": stats["modes_covered"],
-                      "high_quality_fraction": stats["high_quality_fraction"]})
+        point = {"iterations": last, "modes_covered": stats["modes_covered"],
+                 "high_quality_fraction": stats["high_quality_fraction"]}
+        if model.ema_generator is not None:  # the trained G itself, beside its average
+            raw = mode_collapse.sample_stats(
+                model.generate(protocol["eval_samples"], seed=10_000 + seed, ema=False),
+                modes, std, protocol["threshold"])
+            point["generator_modes_covered"] = raw["modes_covered"]
+            point["generator_high_quality_fraction"] = raw["high_quality_fraction"]
+        curve.append(point)
     if METHODS[method][1]:
         stats["minibatch_diagnostics"] = minibatch_diagnostics(model, x[-batch:])
     out = {

@@ -273,7 +273,7 @@ def kerasgan_iteration(spec, jit_compile="auto"):
                                         generator_filters=spec["filters"], residual_blocks=spec["residual_blocks"],
                                         discriminator_filters=spec["filters"], seed=0)
         model.compile(jit_compile=jit_compile)
-        n = model.critic_steps * spec["batch_size"]
+        n = model.discriminator_steps * spec["batch_size"]
         images = np.tanh(rng.standard_normal((n, size, size, 3))).astype("float32")
         labels = rng.integers(spec["domains"], size=n).astype("int32")
         return lambda: model.train_on_batch(images, labels)

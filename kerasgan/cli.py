@@ -373,7 +373,7 @@ def _build_domain_model(options, image_shape, num_domains):
             generator_filters=options["filters"],
             discriminator_filters=options["filters"],
             residual_blocks=options["residual_blocks"] or 6,
-            critic_steps=options["d_steps"] or 5,
+            discriminator_steps=options["d_steps"] or 5,
             lambda_identity=options["lambda_identity"] or 0.0,
             seed=options["seed"],
         )
@@ -398,7 +398,7 @@ def _build_domain_model(options, image_shape, num_domains):
 def _critic_split(batch_size, k):
     """How k critic steps share one --batch-size batch (Algorithm 1's k
     minibatches): k equal parts, the remainder unused. A batch smaller than k
-    (only StarGAN accepts one) is cycled through, one image a step."""
+    is cycled through, one image a step."""
     m, unused = divmod(batch_size, k) if batch_size >= k else (1, 0)
     return (f"{k} critic steps per iteration, each on {m} of the {batch_size} images of a batch, "
             f"then a generator step on {m}"
@@ -656,7 +656,7 @@ def train(args):
             label_smoothing=options["label_smoothing"],
             jit_compile=False if options["no_jit"] else "auto",
         )
-    k = getattr(model, "discriminator_steps", None) or getattr(model, "critic_steps", 1)
+    k = getattr(model, "discriminator_steps", 1)
     if k > 1:
         print(f"kerasgan train: {_critic_split(options['batch_size'], k)}", flush=True)
     if done >= epochs:

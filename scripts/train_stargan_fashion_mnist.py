@@ -158,7 +158,7 @@ def main(argv=None):
         generator_filters=args.filters,
         residual_blocks=args.residual_blocks,
         discriminator_filters=args.filters,
-        critic_steps=args.critic_steps,
+        discriminator_steps=args.critic_steps,
         lambda_identity=args.lambda_identity,
         seed=args.seed,
     )

@@ -126,8 +126,7 @@ def test_train_builds_the_family_variants(tmp_path, model, capsys):
 
 
 def test_the_critic_split_message_matches_the_models_split():
-    from kerasgan.engine.latent_gan import split_batch
-    from kerasgan.models.stargan import split_batch as stargan_split
+    from kerasgan.engine import split_batch
 
     for batch, k in ((64, 5), (320, 5), (22, 5), (10, 2)):
         m = len(split_batch(np.arange(batch), k)[0])
@@ -135,8 +134,8 @@ def test_the_critic_split_message_matches_the_models_split():
         said = cli._critic_split(batch, k)
         assert said.startswith(f"{k} critic steps per iteration, each on {m} of the {batch} images of a batch")
         assert (f"({unused} images of each batch unused" in said) is (unused > 0)
-    # StarGAN cycles through a batch smaller than k: one image a step, none unused.
-    assert [len(part) for part in stargan_split(np.arange(1), 2)] == [1, 1]
+    # A batch smaller than k is cycled through: one image a step, none unused.
+    assert [len(part) for part in split_batch(np.arange(1), 2)] == [1, 1]
     assert cli._critic_split(1, 2) == ("2 critic steps per iteration, each on 1 of the 1 images of a batch, "
                                        "then a generator step on 1")
 
@@ -354,7 +353,7 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     run = json.loads((out / "run.json").read_text())
     assert run["dataset"] == "fashion_mnist_domains" and run["config"]["num_domains"] == 4
     model = keras.saving.load_model(out / "model.keras")
-    assert model.lambda_identity == 2.5 and model.critic_steps == 2
+    assert model.lambda_identity == 2.5 and model.discriminator_steps == 2
     assert 0 <= run["evaluation"]["domain_accuracy"] <= 1
     # --limit 40 bounds the report's domain classifier to 40 real images of each domain.
     assert run["evaluation"]["domain_classifier_images_per_domain"] == 40

@@ -103,6 +103,22 @@ def test_k_discriminator_steps_per_generator_step():
     assert [ops.convert_to_numpy(p).tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
 
 
+def test_a_last_batch_shorter_than_k_is_cycled_not_fatal():
+    """67 samples in batches of 32 with k = 5: the epoch's last batch has 3
+    samples, fewer than k. Every backend cycles it (one sample a D step)
+    instead of raising after a whole epoch or training on empty minibatches
+    (NaN losses, NaN weights: what TensorFlow's graph did before)."""
+    model = small_dcgan(discriminator_steps=5)
+    model.compile()
+    history = _fit(model, random_images(67), batch_size=32)  # 3 iterations
+    assert int(model.player_optimizer("discriminator").iterations.numpy()) == 15
+    assert int(model.player_optimizer("generator").iterations.numpy()) == 3
+    for values in history.history.values():
+        assert np.isfinite(values).all()
+    for w in model.generator.weights + model.discriminator.weights:
+        assert np.isfinite(ops.convert_to_numpy(w)).all(), w.path
+
+
 def test_generate_is_reproducible_from_a_seed():
     model = small_dcgan()
     a, b = model.generate(5, seed=3), model.generate(5, seed=3)

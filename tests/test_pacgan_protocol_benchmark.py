@@ -78,3 +78,15 @@ def test_minibatch_diagnostics_decompose_the_discriminators_logit(bench):
     np.testing.assert_allclose(
         parts["hidden_part_real"] + parts["minibatch_part_real"] + bias, logits.mean(), rtol=1e-4, atol=1e-5
     )
+
+
+def test_a_short_run_with_the_moving_average_generator(bench):
+    tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
+                generator_units=16, discriminator_units=8, eval_samples=200)
+    result = bench.run_one("gan+ema", "ring", seed=0, protocol=tiny, epochs=1)
+    point = result["curve"][-1]
+    # Both samplers are evaluated: the average (the run's result) and G itself.
+    assert point["high_quality_fraction"] == result["high_quality_fraction"]
+    assert {"generator_modes_covered", "generator_high_quality_fraction"} <= set(point)
+    model = bench.build_model("gan+ema", 0, tiny)
+    assert model.generator_ema == 0.999 and model.packing == 1

@@ -8,7 +8,7 @@ from keras import ops
 
 from kerasgan.models import StarGAN
 from kerasgan.models.stargan import classification_loss
-from kerasgan.models.stargan import split_batch
+from kerasgan.engine import split_batch
 
 SHAPE = (16, 16, 1)
 DOMAINS = 3
@@ -113,7 +113,7 @@ def test_target_labels_are_a_permutation_of_the_batch_labels():
     vectors = np.eye(16, DOMAINS, dtype="float32") + np.arange(16, dtype="float32")[:, None]
     permuted = numpy_of(tiny(domain_type="multi").target_labels(ops.convert_to_tensor(vectors)))
     assert sorted(map(tuple, permuted)) == sorted(map(tuple, vectors))  # whole rows move
-    # A batch shorter than critic_steps is cycled through (no empty minibatch).
+    # A batch shorter than discriminator_steps is cycled through (no empty minibatch).
     parts = split_batch(ops.convert_to_tensor(np.arange(3)), 5)
     assert [numpy_of(p).tolist() for p in parts] == [[0], [1], [2], [0], [1]]
     assert [numpy_of(p).tolist() for p in split_batch(ops.convert_to_tensor(np.arange(11)), 5)][-1] == [8, 9]
@@ -128,7 +128,7 @@ def test_the_generator_sees_the_target_domain():
             assert np.abs(outputs[i] - outputs[0]).max() > 1e-3
 
 
-def test_one_step_takes_critic_steps_critic_updates_and_one_generator_update():
+def test_one_step_takes_k_critic_updates_and_one_generator_update():
     model = tiny()
     model.compile()
     x, y = images(20), np.arange(20) % DOMAINS
@@ -149,11 +149,15 @@ def test_one_step_takes_critic_steps_critic_updates_and_one_generator_update():
     grid, rows = model.preview(x[:4])
     assert rows == 1 + DOMAINS and grid.shape == (4 * rows, *SHAPE)
     np.testing.assert_array_equal(grid[:4], x[:4])
+    # k has one name across models; configs saved under its earlier name load.
+    assert model.discriminator_steps == 5 and "discriminator_steps" in model.get_config()
+    legacy = {k: v for k, v in model.get_config().items() if k != "discriminator_steps"}
+    assert StarGAN.from_config({**legacy, "critic_steps": 3}).discriminator_steps == 3
     np.testing.assert_array_equal(grid[4 * 3 : 4 * 4], model.translate(x[:4], 2))
 
 
 def test_multi_label_training_and_keras_round_trip(tmp_path):
-    model = tiny(domain_type="multi", historical_averaging=1e-3, critic_steps=2)
+    model = tiny(domain_type="multi", historical_averaging=1e-3, discriminator_steps=2)
     model.compile(optimizers=model.reference_optimizers(steps=4))
     x = images(20)
     y = np.random.default_rng(0).integers(0, 2, (20, DOMAINS)).astype("float32")

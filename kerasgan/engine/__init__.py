@@ -2,5 +2,5 @@
 
 from kerasgan.engine.adversarial_model import AdversarialModel
 from kerasgan.engine.latent_gan import LatentGAN
-from kerasgan.engine.latent_gan import split_batch
+from kerasgan.engine.minibatches import split_batch
 from kerasgan.engine.gan_optimizer import GANOptimizer

@@ -10,6 +10,7 @@ from kerasgan.engine import distribution
 from kerasgan.engine import validation
 from kerasgan.engine.adversarial_model import TECHNIQUES
 from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.minibatches import split_batch
 from kerasgan.engine.packing import check_packing
 from kerasgan.engine.packing import pack_samples
 from kerasgan.engine.packing import unpacked_shape
@@ -615,21 +616,3 @@ def _feature_extractor(discriminator, layer):
     return keras.Model(
         discriminator.inputs, discriminator.get_layer(layer).output, name="feature_extractor"
     )
-
-
-def split_batch(x, k):
-    """Splits a batch (or a tuple of batches) into k equal minibatches."""
-    if x is None:
-        return [None] * k
-    if k == 1:
-        return [x]
-    if isinstance(x, (tuple, list)):
-        return list(zip(*(split_batch(part, k) for part in x)))
-    n = ops.shape(x)[0]
-    if isinstance(n, int) and n < k:
-        raise ValueError(
-            f"A batch of {n} samples cannot give discriminator_steps={k} "
-            "minibatches; use a batch size of at least k (ideally k·m)."
-        )
-    m = n // k
-    return [x[i * m : (i + 1) * m] for i in range(k)]

@@ -8,6 +8,7 @@ from keras import ops
 from kerasgan.engine import distribution
 from kerasgan.engine import validation
 from kerasgan.engine.adversarial_model import AdversarialModel
+from kerasgan.engine.minibatches import split_batch
 from kerasgan.losses.gradient_penalty import gradient_penalty
 from kerasgan.nets.patchgan import stargan_discriminator
 from kerasgan.nets.resnet import resnet_generator
@@ -47,26 +48,6 @@ def reconstruction_loss(real, reconstructed):
     return ops.mean(ops.abs(ops.cast(real, "float32") - ops.cast(reconstructed, "float32")))
 
 
-def split_batch(x, k):
-    """k equal minibatches of a batch (the remainder of n / k is left out).
-
-    A batch of fewer than k samples (the last, short batch of an epoch) is
-    cycled through: minibatch i is sample i mod n, so every critic step
-    still sees data (an empty minibatch would give a NaN loss).
-    """
-    if k == 1:
-        return [x]
-    n = ops.shape(x)[0]
-    if isinstance(n, int):
-        if n >= k:
-            m = n // k
-            return [x[i * m : (i + 1) * m] for i in range(k)]
-        return [x[i % n : i % n + 1] for i in range(k)]
-    # A batch size only known when the step runs (TensorFlow graphs).
-    m = ops.maximum(n // k, 1)
-    return [ops.take(x, (ops.arange(m) + i * m) % n, axis=0) for i in range(k)]
-
-
 @keras.saving.register_keras_serializable(package="kerasgan")
 class StarGAN(AdversarialModel):
     """One generator that translates images into any of several domains,
@@ -93,13 +74,13 @@ class StarGAN(AdversarialModel):
 
     Training schedule: the official code updates D every iteration and G
     every `n_critic` = 5th. Here one train step (one `fit` batch, counted in
-    `model.optimizer.iterations`) splits its batch into `critic_steps`
+    `model.optimizer.iterations`) splits its batch into `discriminator_steps`
     minibatches, takes one critic update on each, then one generator update
     on the last minibatch and its target labels: the same 5 : 1 ratio, in one
     traced step. So a `fit` batch of 5·16 = 80 images reproduces the official
     batch size of 16 per update, and N train steps are 5·N official
     iterations. The discriminator's optimizer counts critic updates
-    (`critic_steps` per train step), the generator's counts generator
+    (`discriminator_steps` per train step), the generator's counts generator
     updates.
 
     Networks: `kerasgan.nets.resnet_generator` conditioned on the tiled
@@ -138,7 +119,10 @@ class StarGAN(AdversarialModel):
             when c_trg = c_org any involution satisfies it, and G may swap
             content inside a domain; this term asks G to leave an image in
             its own domain unchanged. Logged as `identity` when > 0.
-        critic_steps: critic updates per generator update (n_critic, 5).
+        discriminator_steps: critic updates per generator update (the
+            paper's n_critic, 5; the name every kerasgan model uses for k).
+            `critic_steps`, its earlier name, is still read from configs
+            saved before.
         seed: seed of the target-label permutations and interpolations.
         data_range, historical_averaging: as `AdversarialModel`.
 
@@ -176,13 +160,15 @@ class StarGAN(AdversarialModel):
         lambda_cls=1.0,
         lambda_rec=10.0,
         lambda_gp=10.0,
-        critic_steps=5,
+        discriminator_steps=5,
         lambda_identity=0.0,
         seed=None,
         data_range=(-1.0, 1.0),
         historical_averaging=None,
         **kwargs,
     ):
+        if "critic_steps" in kwargs:  # its name in configs saved before
+            discriminator_steps = kwargs.pop("critic_steps")
         image_shape = validation.image_shape(image_shape, "StarGAN", "(128, 128, 3)")
         if domain_type not in DOMAIN_TYPES:
             raise ValueError(
@@ -205,7 +191,7 @@ class StarGAN(AdversarialModel):
         self.lambda_cls = validation.non_negative(lambda_cls, "lambda_cls") or 0.0
         self.lambda_rec = validation.non_negative(lambda_rec, "lambda_rec") or 0.0
         self.lambda_gp = validation.non_negative(lambda_gp, "lambda_gp") or 0.0
-        self.critic_steps = validation.positive_int(critic_steps, "critic_steps")
+        self.discriminator_steps = validation.positive_int(discriminator_steps, "discriminator_steps")
         self.lambda_identity = validation.non_negative(lambda_identity, "lambda_identity") or 0.0
         self.hyperparameters = {
             "image_shape": image_shape,
@@ -220,7 +206,7 @@ class StarGAN(AdversarialModel):
             "lambda_cls": self.lambda_cls,
             "lambda_rec": self.lambda_rec,
             "lambda_gp": self.lambda_gp,
-            "critic_steps": self.critic_steps,
+            "discriminator_steps": self.discriminator_steps,
             "lambda_identity": self.lambda_identity,
         }
         generator = resnet_generator(
@@ -250,7 +236,7 @@ class StarGAN(AdversarialModel):
         decaying linearly to zero over the second (the official 200k
         iterations, decay over the last 100k; `kerasgan.schedules.LinearDecay`).
         Each schedule counts its own player's updates: the discriminator's
-        over `critic_steps·steps` updates, the generator's over `steps`."""
+        over `discriminator_steps·steps` updates, the generator's over `steps`."""
         steps = validation.positive_int(steps, "steps")
 
         def adam(updates):
@@ -260,7 +246,7 @@ class StarGAN(AdversarialModel):
             )
 
         return {
-            "discriminator": adam(steps * self.critic_steps),
+            "discriminator": adam(steps * self.discriminator_steps),
             "generator": adam(steps),
         }
 
@@ -362,10 +348,10 @@ class StarGAN(AdversarialModel):
 
     # ---------------------------------------------------------------- training
     def adversarial_step(self, data):
-        """`critic_steps` critic updates, each on its own minibatch and its own
+        """`discriminator_steps` critic updates, each on its own minibatch and its own
         target labels, then one generator update on the last minibatch."""
         images, labels = self.unpack_batch(data)
-        k = self.critic_steps
+        k = self.discriminator_steps
         image_batches = distribution.split_batch(images, k, split_batch)
         label_batches = distribution.split_batch(labels, k, split_batch)
         for real, original in zip(image_batches, label_batches):
