@@ -103,15 +103,28 @@ def test_k_discriminator_steps_per_generator_step():
     assert [ops.convert_to_numpy(p).tolist() for p in parts] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
 
 
-def test_a_last_batch_shorter_than_k_is_cycled_not_fatal():
-    """67 samples in batches of 32 with k = 5: the epoch's last batch has 3
-    samples, fewer than k. Every backend cycles it (one sample a D step)
+@pytest.mark.parametrize("n, k, minimum", [(10, 3, 1), (3, 5, 1), (3, 2, 2), (7, 2, 4), (1, 1, 4), (8, 1, 2)])
+def test_split_batch_against_a_plain_numpy_split(n, k, minimum):
+    """k minibatches of m = max(n // k, minimum) samples: consecutive slices
+    when they fit, else cycling through the batch (sample index mod n)."""
+    m = max(n // k, minimum)
+    expected = [[(i * m + j) % n for j in range(m)] for i in range(k)]
+    parts = kerasgan.engine.split_batch(ops.arange(n), k, minimum)
+    assert [ops.convert_to_numpy(p).tolist() for p in parts] == expected
+    labels = kerasgan.engine.split_batch((ops.arange(n), ops.arange(n) * 10), k, minimum)
+    assert [ops.convert_to_numpy(b).tolist() for _, b in labels] == [[10 * i for i in e] for e in expected]
+
+
+@pytest.mark.parametrize("k, packing", [(5, 1), (2, 2)])
+def test_a_last_batch_shorter_than_k_is_cycled_not_fatal(k, packing):
+    """67 samples in batches of 32: the epoch's last batch has 3 samples,
+    fewer than k minibatches of one pack each. Every backend cycles it
     instead of raising after a whole epoch or training on empty minibatches
     (NaN losses, NaN weights: what TensorFlow's graph did before)."""
-    model = small_dcgan(discriminator_steps=5)
+    model = small_dcgan(discriminator_steps=k, packing=packing)
     model.compile()
     history = _fit(model, random_images(67), batch_size=32)  # 3 iterations
-    assert int(model.player_optimizer("discriminator").iterations.numpy()) == 15
+    assert int(model.player_optimizer("discriminator").iterations.numpy()) == 3 * k
     assert int(model.player_optimizer("generator").iterations.numpy()) == 3
     for values in history.history.values():
         assert np.isfinite(values).all()

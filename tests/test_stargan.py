@@ -153,6 +153,8 @@ def test_one_step_takes_k_critic_updates_and_one_generator_update():
     assert model.discriminator_steps == 5 and "discriminator_steps" in model.get_config()
     legacy = {k: v for k, v in model.get_config().items() if k != "discriminator_steps"}
     assert StarGAN.from_config({**legacy, "critic_steps": 3}).discriminator_steps == 3
+    with pytest.raises(ValueError, match="earlier name of discriminator_steps"):
+        tiny(critic_steps=3, discriminator_steps=2)
     np.testing.assert_array_equal(grid[4 * 3 : 4 * 4], model.translate(x[:4], 2))
 
 

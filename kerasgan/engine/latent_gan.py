@@ -412,8 +412,12 @@ class LatentGAN(AdversarialModel):
         """One iteration of Goodfellow et al. (2014), Algorithm 1."""
         real, labels = self.unpack_batch(data)
         k = self.discriminator_steps
-        minibatches = distribution.split_batch(real, k, split_batch)
-        label_batches = distribution.split_batch(labels, k, split_batch)
+        # Each minibatch holds at least one pack of samples for D.
+        def split(x, k):
+            return split_batch(x, k, self.packing)
+
+        minibatches = distribution.split_batch(real, k, split)
+        label_batches = distribution.split_batch(labels, k, split)
         fake = None
         for i, (real_minibatch, label_minibatch) in enumerate(zip(minibatches, label_batches)):
             if self.reuse_fakes and i == k - 1:

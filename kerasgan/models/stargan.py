@@ -120,7 +120,8 @@ class StarGAN(AdversarialModel):
             content inside a domain; this term asks G to leave an image in
             its own domain unchanged. Logged as `identity` when > 0.
         discriminator_steps: critic updates per generator update (the
-            paper's n_critic, 5; the name every kerasgan model uses for k).
+            paper's n_critic; None: 5; the name every kerasgan model uses
+            for k).
             `critic_steps`, its earlier name, is still read from configs
             saved before.
         seed: seed of the target-label permutations and interpolations.
@@ -160,7 +161,7 @@ class StarGAN(AdversarialModel):
         lambda_cls=1.0,
         lambda_rec=10.0,
         lambda_gp=10.0,
-        discriminator_steps=5,
+        discriminator_steps=None,
         lambda_identity=0.0,
         seed=None,
         data_range=(-1.0, 1.0),
@@ -168,7 +169,15 @@ class StarGAN(AdversarialModel):
         **kwargs,
     ):
         if "critic_steps" in kwargs:  # its name in configs saved before
+            if discriminator_steps is not None:
+                raise ValueError(
+                    "critic_steps is the earlier name of discriminator_steps; give one of "
+                    f"them, not both (got critic_steps={kwargs['critic_steps']!r} and "
+                    f"discriminator_steps={discriminator_steps!r})."
+                )
             discriminator_steps = kwargs.pop("critic_steps")
+        if discriminator_steps is None:
+            discriminator_steps = 5
         image_shape = validation.image_shape(image_shape, "StarGAN", "(128, 128, 3)")
         if domain_type not in DOMAIN_TYPES:
             raise ValueError(

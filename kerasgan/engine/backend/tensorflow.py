@@ -197,15 +197,12 @@ def split_batch(x, k, split):
     n = context.num_replicas_in_sync
     replica = context.replica_id_in_sync_group
     # Global minibatch j is global[j·m : (j+1)·m] (m = global // k, as on one
-    # device); this replica keeps its n-th share of each of them. A global
-    # batch of fewer than k samples is cycled through, as on one device (a
-    # replica's share is empty when that leaves fewer samples than replicas).
+    # device); this replica keeps its n-th share of each of them.
     whole = _all_gather(context, x)
-    total = tf.shape(whole)[0]
-    m = tf.maximum(total // k, 1)
+    m = tf.shape(whole)[0] // k
     start = replica * m // n
     stop = (replica + 1) * m // n
-    return [tf.gather(whole, (j * m + tf.range(start, stop)) % total) for j in range(k)]
+    return [whole[j * m + start : j * m + stop] for j in range(k)]
 
 
 def resolve_jit_compile(model, jit_compile):
