@@ -291,7 +291,8 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
 
 def plot_curves(runs, path):
     """Modes covered and high-quality share against iterations: the mean over
-    seeds per (dataset, method), a PNG."""
+    seeds per (dataset, method), a PNG. A moving-average method (``+ema``)
+    also gets a line for the trained G itself."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -305,6 +306,11 @@ def plot_curves(runs, path):
             if r["dataset"] == dataset:
                 by_method.setdefault(r["method"], []).append(r["curve"])
                 k = r["num_modes"]
+                if "generator_modes_covered" in r["curve"][0]:  # +ema: G itself too
+                    by_method.setdefault(f"{r['method']}: G itself", []).append([
+                        {"iterations": p["iterations"], "modes_covered": p["generator_modes_covered"],
+                         "high_quality_fraction": p["generator_high_quality_fraction"]}
+                        for p in r["curve"]])
         for method, curves in by_method.items():
             length = min(len(c) for c in curves)
             its = [c[i]["iterations"] for c in curves[:1] for i in range(length)]
