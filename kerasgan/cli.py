@@ -397,9 +397,15 @@ def _build_domain_model(options, image_shape, num_domains):
 
 def _critic_split(batch_size, k):
     """How k critic steps share one --batch-size batch (Algorithm 1's k
-    minibatches): k equal parts, the remainder unused. A batch smaller than k
-    is cycled through, one image a step."""
-    m, unused = divmod(batch_size, k) if batch_size >= k else (1, 0)
+    minibatches), read from the engine's own split: k equal parts, the
+    remainder unused; a batch smaller than k is cycled through, one image a
+    step."""
+    import numpy as np
+
+    from kerasgan.engine import split_batch
+
+    m = len(split_batch(np.arange(batch_size), k)[0])
+    unused = max(batch_size - k * m, 0)
     return (f"{k} critic steps per iteration, each on {m} of the {batch_size} images of a batch, "
             f"then a generator step on {m}"
             + (f" ({unused} images of each batch unused: give a multiple of {k})" if unused else ""))
