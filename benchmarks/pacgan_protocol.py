@@ -33,8 +33,8 @@ D's output, parametrised and initialised as the reference code's
 ``wgan-gp`` (the same networks, λ = 10, 5 critic steps, Adam(1e-4,
 β = (0, 0.9))), and ``gan+ema`` / ``pacgan4+ema`` (trained as ``gan`` /
 ``pacgan4``; samples drawn from an exponential moving average of G's
-weights, decay 0.999 per G step, Yazıcı et al. 2019; each evaluation also
-records the trained G's own figures as ``generator_*``).
+weights, decay 0.999 per G step or ``--ema-decay``, Yazıcı et al. 2019;
+each evaluation also records the trained G's own figures as ``generator_*``).
 
 Usage::
 
@@ -161,6 +161,8 @@ def build_model(method, seed, protocol):
     from kerasgan import models
 
     packing, mbd, wgan, ema = METHODS[method]
+    if ema is not None:
+        ema = protocol.get("ema_decay", ema)
     generator, discriminator = build_networks(packing, mbd, protocol)
     cls = models.WGANGP if wgan else models.NetworkGAN
     model = cls(data_shape=(2,), generator=generator, discriminator=discriminator,
@@ -351,6 +353,8 @@ def parse_args(argv=None):
     p.add_argument("--seeds", default="0-9")
     p.add_argument("--epochs", type=float, default=10.0,
                    help="epochs of 1,000 iterations (the paper: 400)")
+    p.add_argument("--ema-decay", type=float, default=None,
+                   help="decay of the +ema methods' moving average (default 0.999)")
     p.add_argument("--json", default=None)
     p.add_argument("--images", default=None, help="folder for pacgan_protocol_{ring,grid}.png")
     args = p.parse_args(argv)
@@ -376,6 +380,10 @@ def published_table(rows):
 def main(argv=None):
     args = parse_args(argv)
     protocol = dict(PACGAN)
+    if args.ema_decay is not None:
+        if not any(METHODS[m][3] for m in args.methods):
+            raise SystemExit("--ema-decay applies to the +ema methods only; none is among --methods.")
+        protocol["ema_decay"] = args.ema_decay
     info = mode_collapse.machine_info()
     t0 = time.perf_counter()
     results, plotted = [], {}

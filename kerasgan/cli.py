@@ -152,7 +152,8 @@ def _build_parser():
     train.add_argument(
         "--generator-ema", type=float, default=None, metavar="DECAY",
         help="keep an exponential moving average of the generator's weights with this decay (e.g. "
-        "0.999) and sample from it; latent-vector models (not progan, which keeps its own)",
+        "0.999) and sample from it; latent-vector models (not progan, which keeps its own). With "
+        "--resume on a run without one, the average starts from the checkpoint's generator",
     )
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate of every player's optimizer (default: the variant's own: "
@@ -258,14 +259,20 @@ def _resolve_options(args, recorded, model_path):
                 f"record it): the model and its optimizers come from {model_path}. Leave the flag out."
             )
         if recorded is not None and value != options[name]:
-            if name in _MODEL_OPTIONS:
+            if name == "generator_ema" and options[name] is None:
+                # A moving average forgets its start (β^n after n steps), so it
+                # may begin at the resumed epoch, from the checkpoint's generator.
+                notes.append(f"{_flag(name)} {value}: a moving average of the generator starts from the "
+                             "checkpoint's weights")
+            elif name in _MODEL_OPTIONS:
                 raise ValueError(
                     f"{_flag(name)} {value} cannot change on --resume: the model and its "
                     f"optimizers come from {model_path} (the run has "
                     f"{'the variant default' if options[name] is None else options[name]}). "
                     "Start a new run (another --out) to change it."
                 )
-            notes.append(f"{_flag(name)} {value} overrides the run's {options[name]}")
+            else:
+                notes.append(f"{_flag(name)} {value} overrides the run's {options[name]}")
         options[name] = value
     return options, notes
 
@@ -627,6 +634,8 @@ def train(args):
               f"backend {keras.backend.backend()}", flush=True)
     if args.resume:
         model = _load_model_file(model_path)
+        if options["generator_ema"] is not None and getattr(model, "ema_generator", None) is None:
+            model.start_generator_ema(options["generator_ema"])
     elif domain_model:
         model = _build_domain_model(options, tuple(x.shape[1:]), len(domains))
         stargan_steps = options["model"] == "stargan" and options["d_steps"]

@@ -425,6 +425,26 @@ def test_generator_ema_is_kept_sampled_from_and_refused_where_it_cannot_apply(tm
     assert np.abs(ema - raw).max() > 1e-5
     run = json.loads((out / "run.json").read_text())
     assert run["options"]["generator_ema"] == 0.9
+    # The decay cannot change on --resume; a run without an average can start one there.
+    assert _train(out, "--generator-ema", "0.5", "--epochs", "2", "--resume") == 2
+    assert "--generator-ema 0.5 cannot change on --resume" in capsys.readouterr().err
+    late = tmp_path / "late"
+    assert _train(late, "--epochs", "1") == 0
+    before = keras.saving.load_model(late / "model.keras")
+    assert before.ema_generator is None
+    capsys.readouterr()
+    assert _train(late, "--generator-ema", "0.9", "--epochs", "2", "--resume") == 0
+    assert "moving average of the generator starts from the checkpoint" in capsys.readouterr().err
+    model = keras.saving.load_model(late / "model.keras")
+    assert model.generator_ema == 0.9
+    run = json.loads((late / "run.json").read_text())
+    assert run["options"]["generator_ema"] == 0.9 and run["config"]["generator_ema"] == 0.9
+    assert run["epochs_completed"] == 2 and "--generator-ema 0.9" in run["commands"][-1]
+    # After one epoch of 4 generator steps, the start weighs 0.9^4 in the average.
+    z = model.latent_noise(4, seed=0)
+    start = keras.ops.convert_to_numpy(before.generator(z))
+    assert np.abs(model.generate(latent=z) - model.generate(latent=z, ema=False)).max() > 1e-5
+    assert np.abs(model.generate(latent=z) - start).max() > 1e-5
     for model_name in ("progan", "cyclegan"):
         assert cli.main(["train", "--model", model_name, "--generator-ema", "0.9", "--dataset", "digits",
                          "--out", str(tmp_path / model_name)]) == 2

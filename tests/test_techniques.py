@@ -116,6 +116,33 @@ def test_generator_ema_follows_its_formula_and_is_used_for_sampling(tmp_path):
             small(generator_ema=decay)
 
 
+def test_a_moving_average_started_on_a_trained_model_follows_its_formula_and_saves(tmp_path):
+    # A resumed run may start the average late: from G's weights at that point.
+    model = small()
+    model.compile()
+    model.fit(toy(32), batch_size=32, epochs=1, verbose=0)  # its train function has no average yet
+    model.start_generator_ema(0.8)
+    theta0 = weights(model.generator.weights)
+    for ema, a in zip(weights(model.ema_generator.weights), theta0):
+        np.testing.assert_array_equal(ema, a)
+    model.fit(toy(32), batch_size=32, epochs=1, verbose=0)  # one generator step
+    theta1 = weights(model.generator.weights)
+    assert any(not np.array_equal(a, b) for a, b in zip(theta0, theta1))
+    for ema, a, b in zip(weights(model.ema_generator.weights), theta0, theta1):
+        np.testing.assert_allclose(ema, 0.8 * a + 0.2 * b, rtol=1e-5, atol=1e-6)
+    assert model.get_config()["generator_ema"] == 0.8
+    model.save(tmp_path / "late.keras")
+    loaded = keras.saving.load_model(tmp_path / "late.keras")
+    z = model.latent_noise(5, seed=0)
+    assert loaded.generator_ema == 0.8
+    np.testing.assert_allclose(loaded.generate(latent=z), model.generate(latent=z), atol=1e-6)
+    np.testing.assert_allclose(loaded.generate(latent=z, ema=False), model.generate(latent=z, ema=False), atol=1e-6)
+    with pytest.raises(ValueError, match=r"already keeps a moving average .*\(decay 0.8\)"):
+        model.start_generator_ema(0.9)
+    with pytest.raises(ValueError, match="generator_ema .* must be in"):
+        small().start_generator_ema(1.0)
+
+
 def test_ttur_gives_each_player_its_own_learning_rate():
     # Heusel et al. (2017): D and G with different learning rates. With G's
     # at 0 only D moves, and each optimizer keeps its own rate when saved.

@@ -176,29 +176,54 @@ class LatentGAN(AdversarialModel):
 
     # ---------------------------------------------------------------- techniques
     def _build_techniques(self, feature_matching, generator_ema):
-        if generator_ema is not None and not 0.0 < float(generator_ema) < 1.0:
-            raise ValueError(
-                f"generator_ema is the decay of a moving average and must be in "
-                f"(0, 1), e.g. 0.999; got {generator_ema}."
-            )
-        self.generator_ema = None if generator_ema is None else float(generator_ema)
         self.feature_matching = feature_matching
         # Not tracked (object.__setattr__): it shares D's layers, which are
         # saved with D.
         extractor = _feature_extractor(self.discriminator, feature_matching) if feature_matching else None
         object.__setattr__(self, "feature_extractor", extractor)
+        self.generator_ema = None
         self.ema_generator = None
-        if self.generator_ema:
-            try:
-                self.ema_generator = keras.models.clone_model(self.generator)
-            except Exception as error:
-                raise ValueError(
-                    "generator_ema needs a generator that keras.models.clone_model "
-                    f"can copy (a functional or Sequential model): {error}"
-                ) from error
-            self.ema_generator.name = "ema_generator"
-            self.ema_generator.set_weights(self.generator.get_weights())
-            self.ema_generator.trainable = False
+        if generator_ema is not None:
+            self.start_generator_ema(generator_ema)
+
+    def start_generator_ema(self, decay):
+        """Start a moving average of G with decay `decay`, from G's weights now.
+
+        The constructor's `generator_ema` calls it before training; calling it
+        on a trained model (e.g. a resumed run, `kerasgan train --resume
+        --generator-ema 0.999`) averages from that point on: after n generator
+        steps the starting weights weigh β^n. The model's config then records
+        `generator_ema`, so it saves and loads with the average.
+
+        Example:
+
+        >>> model = kerasgan.models.WGAN(data_shape=(28, 28, 1))
+        >>> model.start_generator_ema(0.999)   # samples now come from the average
+        """
+        if not 0.0 < float(decay) < 1.0:
+            raise ValueError(
+                f"generator_ema is the decay of a moving average and must be in "
+                f"(0, 1), e.g. 0.999; got {decay}."
+            )
+        if self.ema_generator is not None:
+            raise ValueError(
+                f"This model already keeps a moving average of its generator (decay {self.generator_ema}); "
+                "its decay cannot change."
+            )
+        try:
+            ema_generator = keras.models.clone_model(self.generator)
+        except Exception as error:
+            raise ValueError(
+                "generator_ema needs a generator that keras.models.clone_model "
+                f"can copy (a functional or Sequential model): {error}"
+            ) from error
+        ema_generator.name = "ema_generator"
+        ema_generator.set_weights(self.generator.get_weights())
+        ema_generator.trainable = False
+        self.ema_generator = ema_generator
+        self.generator_ema = float(decay)
+        # A train function built before this point does not update the average.
+        self.train_function = None
 
     def update_generator_ema(self):
         """θ_ema ← β·θ_ema + (1 − β)·θ for every generator weight."""
