@@ -90,3 +90,9 @@ def test_a_short_run_with_the_moving_average_generator(bench):
     assert {"generator_modes_covered", "generator_high_quality_fraction"} <= set(point)
     model = bench.build_model("gan+ema", 0, tiny)
     assert model.generator_ema == 0.999 and model.packing == 1
+    # --ema-decay sets the +ema methods' decay, and is refused without one.
+    assert bench.build_model("pacgan4+ema", 0, dict(tiny, ema_decay=0.9999)).generator_ema == 0.9999
+    assert bench.build_model("gan", 0, dict(tiny, ema_decay=0.9999)).generator_ema is None
+    with pytest.raises(SystemExit, match="--ema-decay applies to the \\+ema methods only"):
+        bench.main(["--methods", "gan", "--ema-decay", "0.99", "--datasets", "ring", "--seeds", "0",
+                    "--epochs", "0.001", "--json", os.devnull])
