@@ -361,6 +361,8 @@ def parse_args(argv=None):
     args.methods = mode_collapse.parse_choices(p, args.methods, METHODS, "method")
     args.datasets = mode_collapse.parse_choices(p, args.datasets, DATASETS, "dataset")
     args.seeds = parse_seeds(args.seeds)
+    if args.ema_decay is not None and not 0.0 < args.ema_decay < 1.0:
+        p.error(f"--ema-decay is the decay of a moving average, in (0, 1); got {args.ema_decay}")
     if args.quick:
         args.seeds, args.epochs = args.seeds[:1], 0.2
     elif args.json is None:

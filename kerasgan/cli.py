@@ -634,8 +634,12 @@ def train(args):
               f"backend {keras.backend.backend()}", flush=True)
     if args.resume:
         model = _load_model_file(model_path)
-        if options["generator_ema"] is not None and getattr(model, "ema_generator", None) is None:
-            model.start_generator_ema(options["generator_ema"])
+        if options["generator_ema"] is not None:
+            if getattr(model, "ema_generator", None) is None:
+                model.start_generator_ema(options["generator_ema"])
+            elif model.generator_ema != options["generator_ema"]:  # run.json lags the checkpoint
+                raise ValueError(f"--generator-ema {options['generator_ema']}: {model_path} already keeps a "
+                                 f"moving average with decay {model.generator_ema}; resume with that decay.")
     elif domain_model:
         model = _build_domain_model(options, tuple(x.shape[1:]), len(domains))
         stargan_steps = options["model"] == "stargan" and options["d_steps"]

@@ -96,3 +96,5 @@ def test_a_short_run_with_the_moving_average_generator(bench):
     with pytest.raises(SystemExit, match="--ema-decay applies to the \\+ema methods only"):
         bench.main(["--methods", "gan", "--ema-decay", "0.99", "--datasets", "ring", "--seeds", "0",
                     "--epochs", "0.001", "--json", os.devnull])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--methods", "gan+ema", "--ema-decay", "1.5"])

@@ -190,16 +190,23 @@ class LatentGAN(AdversarialModel):
         """Start a moving average of G with decay `decay`, from G's weights now.
 
         The constructor's `generator_ema` calls it before training; calling it
-        on a trained model (e.g. a resumed run, `kerasgan train --resume
-        --generator-ema 0.999`) averages from that point on: after n generator
-        steps the starting weights weigh β^n. The model's config then records
-        `generator_ema`, so it saves and loads with the average.
+        on a trained model averages from that point on (after n generator
+        steps the starting weights weigh β^n). Call it between `fit` calls (a
+        running `fit` keeps its train step), and under a `tf.distribute`
+        strategy inside `strategy.scope()`. The model's config then records
+        `generator_ema`, so it saves and loads with the average; `kerasgan
+        train --resume --generator-ema 0.999` does this for a CLI run.
 
         Example:
 
-        >>> model = kerasgan.models.WGAN(data_shape=(28, 28, 1))
-        >>> model.start_generator_ema(0.999)   # samples now come from the average
+        ```python
+        model = keras.saving.load_model("runs/my_wgan/model.keras")
+        model.start_generator_ema(0.999)
+        model.fit(images, batch_size=64, epochs=5)
+        samples = model.generate(64)   # from the average
+        ```
         """
+        self._check_techniques(generator_ema=decay)
         if not 0.0 < float(decay) < 1.0:
             raise ValueError(
                 f"generator_ema is the decay of a moving average and must be in "
@@ -208,7 +215,7 @@ class LatentGAN(AdversarialModel):
         if self.ema_generator is not None:
             raise ValueError(
                 f"This model already keeps a moving average of its generator (decay {self.generator_ema}); "
-                "its decay cannot change."
+                "start_generator_ema starts one only on a model without one."
             )
         try:
             ema_generator = keras.models.clone_model(self.generator)
