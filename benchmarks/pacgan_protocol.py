@@ -34,7 +34,16 @@ D's output, parametrised and initialised as the reference code's
 β = (0, 0.9))), and ``gan+ema`` / ``pacgan4+ema`` (trained as ``gan`` /
 ``pacgan4``; samples drawn from an exponential moving average of G's
 weights, decay 0.999 per G step or ``--ema-decay``, Yazıcı et al. 2019;
-each evaluation also records the trained G's own figures as ``generator_*``).
+started with G's initial weights, or from G's weights after ``--ema-start``
+epochs; each evaluation also records the trained G's own figures as
+``generator_*``, and before the average starts both are G's).
+A ``+drs`` method (``gan+drs``, ``gan+ema+drs``, ``pacgan4+drs``,
+``pacgan4+ema+drs``) is trained as without it; its samples are filtered by
+D with discriminator rejection sampling (Azadi et al. 2019,
+`kerasgan.sampling.DiscriminatorRejectionSampler`: exact rule, γ = 0, D's
+largest logit from 10,000 burn-in samples; with packing, whole packs are
+accepted or rejected); each evaluation also records the figures without
+rejection as ``plain_*`` and the acceptance rate.
 
 Usage::
 
@@ -81,6 +90,9 @@ PACGAN = dict(
     # The reference code's MinibatchLayer (openai/improved-gan): 100 kernels
     # of 5, weight-normalised T with its data-dependent initialisation.
     minibatch_discrimination=(100, 5),
+    # Discriminator rejection sampling (the +drs methods): samples that
+    # estimate D's largest logit before sampling.
+    drs_burn_in=10_000,
 )
 
 DATASETS = {
@@ -91,18 +103,25 @@ DATASETS = {
 }
 
 METHODS = {
-    # name: (packing, minibatch discrimination, wgan-gp, generator EMA decay)
-    "gan": (1, False, False, None),
-    "pacgan2": (2, False, False, None),
-    "pacgan3": (3, False, False, None),
-    "pacgan4": (4, False, False, None),
-    "gan+mbd": (1, True, False, None),
-    "pacgan4+mbd": (4, True, False, None),
-    "wgan-gp": (1, False, True, None),
+    # name: (packing, minibatch discrimination, wgan-gp, generator EMA decay,
+    #        discriminator rejection sampling)
+    "gan": (1, False, False, None, False),
+    "pacgan2": (2, False, False, None, False),
+    "pacgan3": (3, False, False, None, False),
+    "pacgan4": (4, False, False, None, False),
+    "gan+mbd": (1, True, False, None, False),
+    "pacgan4+mbd": (4, True, False, None, False),
+    "wgan-gp": (1, False, True, None, False),
     # Samples from a moving average of G's weights (batch-norm statistics
     # included), updated after every G step; training is the GAN's.
-    "gan+ema": (1, False, False, 0.999),
-    "pacgan4+ema": (4, False, False, 0.999),
+    "gan+ema": (1, False, False, 0.999, False),
+    "pacgan4+ema": (4, False, False, 0.999, False),
+    # Trained as without "+drs"; the samples are filtered by D
+    # (`kerasgan.sampling.DiscriminatorRejectionSampler`, Azadi et al. 2019).
+    "gan+drs": (1, False, False, None, True),
+    "gan+ema+drs": (1, False, False, 0.999, True),
+    "pacgan4+drs": (4, False, False, None, True),
+    "pacgan4+ema+drs": (4, False, False, 0.999, True),
 }
 
 # Lin et al. (2018), Table 1 (mean over 10 runs): modes, high-quality %.
@@ -160,9 +179,11 @@ def build_model(method, seed, protocol):
 
     from kerasgan import models
 
-    packing, mbd, wgan, ema = METHODS[method]
+    packing, mbd, wgan, ema, _ = METHODS[method]
     if ema is not None:
         ema = protocol.get("ema_decay", ema)
+        if protocol.get("ema_start_epochs", 0):  # started later by `run_one`
+            ema = None
     generator, discriminator = build_networks(packing, mbd, protocol)
     cls = models.WGANGP if wgan else models.NetworkGAN
     model = cls(data_shape=(2,), generator=generator, discriminator=discriminator,
@@ -232,6 +253,52 @@ def packed_epoch(train, packing, rng):
     return rows.reshape(n * packing, 2)
 
 
+# The samplers evaluated beside a method's own, by their prefix in the results.
+SAMPLER_NAMES = {"plain_": "without rejection", "generator_": "G itself",
+                 "generator_drs_": "G itself with rejection"}
+
+
+def evaluate(model, method, modes, std, protocol, seed):
+    """One evaluation of `eval_samples` samples. The method's own sampler
+    gives the run's figures; beside them, where the method has them: the
+    same without rejection sampling (``plain_*``), G itself rather than its
+    moving average (``generator_*``) and G itself with rejection sampling
+    (``generator_drs_*``); an ``acceptance_rate`` for each rejection sampler.
+    Before a late moving average starts, G itself is every sampler. Returns
+    the point, the full statistics of the method's samples, those samples,
+    and the other samplers' samples by prefix."""
+    from kerasgan.sampling import DiscriminatorRejectionSampler
+
+    n, threshold, latent_seed = protocol["eval_samples"], protocol["threshold"], 10_000 + seed
+    drs, averaged = METHODS[method][4], METHODS[method][3] is not None
+    has_average = model.ema_generator is not None
+    # (prefix, from the moving average, with rejection sampling)
+    samplers = [("", has_average, drs)]
+    if drs:
+        samplers.append(("plain_", has_average, False))
+    if averaged:
+        samplers.append(("generator_", False, False))
+        if drs:
+            samplers.append(("generator_drs_", False, True))
+    measured, point = {}, {}
+    for prefix, ema, rejection in samplers:
+        if (ema, rejection) not in measured:
+            if rejection:
+                sampler = DiscriminatorRejectionSampler(model, burn_in=protocol["drs_burn_in"], ema=ema)
+                samples, rate = sampler.sample(n, seed=latent_seed), sampler.acceptance_rate
+            else:
+                samples, rate = model.generate(n, seed=latent_seed, ema=ema), None
+            measured[ema, rejection] = (mode_collapse.sample_stats(samples, modes, std, threshold), samples, rate)
+        stats, samples, rate = measured[ema, rejection]
+        point[prefix + "modes_covered"] = stats["modes_covered"]
+        point[prefix + "high_quality_fraction"] = stats["high_quality_fraction"]
+        if rejection:
+            point[prefix + "acceptance_rate"] = rate
+    stats, samples, _ = measured[has_average, drs]
+    others = {prefix: measured[ema, rejection][1] for prefix, ema, rejection in samplers if prefix}
+    return point, stats, samples, others
+
+
 def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
     import keras
 
@@ -254,27 +321,32 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
     x = np.concatenate(chunks)[: iterations * batch]
     if METHODS[method][1]:
         initialize_minibatch_discrimination(model, x[:batch])
+    # A moving average started late (`--ema-start`): from G's weights at
+    # the start of that epoch (`LatentGAN.start_generator_ema`).
+    averaged = METHODS[method][3] is not None
+    ema_start = protocol.get("ema_start_epochs", 0) * protocol["iterations_per_epoch"] if averaged else 0
     # One `fit` per epoch, each followed by the evaluation: the learning curve.
     curve, logs, train_s = [], {}, 0.0
     for first in range(0, iterations, protocol["iterations_per_epoch"]):
         last = min(first + protocol["iterations_per_epoch"], iterations)
+        if ema_start and first == ema_start:
+            model.start_generator_ema(protocol.get("ema_decay", METHODS[method][3]))
         start = time.perf_counter()
         history = model.fit(x[first * batch : last * batch], batch_size=batch, epochs=1,
                             verbose=0, shuffle=False)
         train_s += time.perf_counter() - start
         logs = {k: float(v[-1]) for k, v in history.history.items()}
-        # The last epoch's evaluation is the run's result.
-        samples = model.generate(protocol["eval_samples"], seed=10_000 + seed)
-        stats = mode_collapse.sample_stats(samples, modes, std, protocol["threshold"])
-        point = {"iterations": last, "modes_covered": stats["modes_covered"],
-                 "high_quality_fraction": stats["high_quality_fraction"]}
-        if model.ema_generator is not None:  # the trained G itself, beside its average
-            raw = mode_collapse.sample_stats(
-                model.generate(protocol["eval_samples"], seed=10_000 + seed, ema=False),
-                modes, std, protocol["threshold"])
-            point["generator_modes_covered"] = raw["modes_covered"]
-            point["generator_high_quality_fraction"] = raw["high_quality_fraction"]
+        # Every `eval_every` epochs, and after the last: its evaluation is
+        # the run's result.
+        if (last // protocol["iterations_per_epoch"]) % protocol.get("eval_every", 1) and last < iterations:
+            continue
+        point, stats, samples, others = evaluate(model, method, modes, std, protocol, seed)
+        point = {"iterations": last, **point}
         curve.append(point)
+        if protocol.get("progress"):  # one line per evaluation, for long runs
+            rate = f", {100 * point['acceptance_rate']:.2f}% accepted" if "acceptance_rate" in point else ""
+            print(f"  {dataset} {method} seed {seed}, {last:,} iterations: {point['modes_covered']} modes, "
+                  f"{100 * point['high_quality_fraction']:.1f}% high quality{rate}", file=sys.stderr, flush=True)
     if METHODS[method][1]:
         stats["minibatch_diagnostics"] = minibatch_diagnostics(model, x[-batch:])
     out = {
@@ -283,18 +355,20 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
         "real_samples_per_epoch": per_epoch,
         "train_seconds": round(train_s, 2),
         "final_logs": logs,
+        **({"ema_start_iterations": ema_start} if averaged else {}),
         "curve": curve,
         **stats,
     }
     if keep_samples:
-        out["samples"] = samples
+        out["samples"], out["other_samples"] = samples, others
     return out
 
 
 def plot_curves(runs, path):
     """Modes covered and high-quality share against iterations: the mean over
     seeds per (dataset, method), a PNG. A moving-average method (``+ema``)
-    also gets a line for the trained G itself."""
+    also gets a line for the trained G itself, and a rejection-sampling one
+    (``+drs``) one for its samples without rejection."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -308,11 +382,13 @@ def plot_curves(runs, path):
             if r["dataset"] == dataset:
                 by_method.setdefault(r["method"], []).append(r["curve"])
                 k = r["num_modes"]
-                if "generator_modes_covered" in r["curve"][0]:  # +ema: G itself too
-                    by_method.setdefault(f"{r['method']}: G itself", []).append([
-                        {"iterations": p["iterations"], "modes_covered": p["generator_modes_covered"],
-                         "high_quality_fraction": p["generator_high_quality_fraction"]}
-                        for p in r["curve"]])
+                # The other samplers evaluated beside the method's own.
+                for prefix, what in SAMPLER_NAMES.items():
+                    if prefix + "modes_covered" in r["curve"][0]:
+                        by_method.setdefault(f"{r['method']}: {what}", []).append([
+                            {"iterations": p["iterations"], "modes_covered": p[prefix + "modes_covered"],
+                             "high_quality_fraction": p[prefix + "high_quality_fraction"]}
+                            for p in r["curve"]])
         for method, curves in by_method.items():
             length = min(len(c) for c in curves)
             its = [c[i]["iterations"] for c in curves[:1] for i in range(length)]
@@ -355,14 +431,26 @@ def parse_args(argv=None):
                    help="epochs of 1,000 iterations (the paper: 400)")
     p.add_argument("--ema-decay", type=float, default=None,
                    help="decay of the +ema methods' moving average (default 0.999)")
+    p.add_argument("--ema-start", type=int, default=0,
+                   help="epoch after which the +ema methods start their average from G's weights "
+                        "(default 0: from G's initial weights)")
+    p.add_argument("--eval-every", type=int, default=1,
+                   help="evaluate every N epochs (and after the last; default 1)")
+    p.add_argument("--progress", action="store_true", help="print every evaluation (stderr)")
     p.add_argument("--json", default=None)
     p.add_argument("--images", default=None, help="folder for pacgan_protocol_{ring,grid}.png")
+    p.add_argument("--image-prefix", default="pacgan_protocol",
+                   help="the figures' names: PREFIX_curves.png, PREFIX_{ring,grid}.png")
     args = p.parse_args(argv)
     args.methods = mode_collapse.parse_choices(p, args.methods, METHODS, "method")
     args.datasets = mode_collapse.parse_choices(p, args.datasets, DATASETS, "dataset")
     args.seeds = parse_seeds(args.seeds)
     if args.ema_decay is not None and not 0.0 < args.ema_decay < 1.0:
         p.error(f"--ema-decay is the decay of a moving average, in (0, 1); got {args.ema_decay}")
+    if args.eval_every < 1:
+        p.error(f"--eval-every is a number of epochs, >= 1; got {args.eval_every}")
+    if args.ema_start < 0:
+        p.error(f"--ema-start is a number of epochs, >= 0; got {args.ema_start}")
     if args.quick:
         args.seeds, args.epochs = args.seeds[:1], 0.2
     elif args.json is None:
@@ -386,6 +474,17 @@ def main(argv=None):
         if not any(METHODS[m][3] for m in args.methods):
             raise SystemExit("--ema-decay applies to the +ema methods only; none is among --methods.")
         protocol["ema_decay"] = args.ema_decay
+    if args.eval_every != 1:
+        protocol["eval_every"] = args.eval_every
+    if args.progress:
+        protocol["progress"] = True
+    if args.ema_start:
+        if not any(METHODS[m][3] for m in args.methods):
+            raise SystemExit("--ema-start applies to the +ema methods only; none is among --methods.")
+        if args.ema_start >= args.epochs:
+            raise SystemExit(f"--ema-start {args.ema_start} must be below --epochs {args.epochs}: "
+                             "the average would never start.")
+        protocol["ema_start_epochs"] = args.ema_start
     info = mode_collapse.machine_info()
     t0 = time.perf_counter()
     results, plotted = [], {}
@@ -396,7 +495,10 @@ def main(argv=None):
                 keep = args.images is not None and seed == args.seeds[0]
                 r = run_one(method, dataset, seed, protocol, args.epochs, keep_samples=keep)
                 if keep:
-                    plotted.setdefault(dataset, {})[method] = r.pop("samples")
+                    by_method = plotted.setdefault(dataset, {})
+                    by_method[method] = r.pop("samples")
+                    for prefix, samples in r.pop("other_samples").items():
+                        by_method[f"{method}: {SAMPLER_NAMES[prefix]}"] = samples
                 results.append(r)
                 print(f"[{time.perf_counter() - t0:7.1f}s] {dataset} {method} seed {seed}: "
                       f"{r['modes_covered']}/{r['num_modes']} modes, "
@@ -408,9 +510,9 @@ def main(argv=None):
     print(mode_collapse.format_table(rows))
     print(published_table(rows))
     if args.images:
-        plot_curves(results, os.path.join(args.images, "pacgan_protocol_curves.png"))
+        plot_curves(results, os.path.join(args.images, f"{args.image_prefix}_curves.png"))
         for dataset, by_method in plotted.items():
-            path = os.path.join(args.images, f"pacgan_protocol_{dataset}.png")
+            path = os.path.join(args.images, f"{args.image_prefix}_{dataset}.png")
             real, modes, _ = load_dataset(dataset, protocol["eval_samples"], 20_000)
             mode_collapse.plot_samples({"real data": real, **by_method}, dataset, path,
                                        modes=modes, lim=1.6 if dataset == "ring" else 5.5)

@@ -13,6 +13,7 @@ from kerasgan import losses
 from kerasgan import metrics
 from kerasgan import models
 from kerasgan import nets
+from kerasgan import sampling
 from kerasgan import schedules
 from kerasgan import utils
 from kerasgan import zoo

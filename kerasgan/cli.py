@@ -182,6 +182,13 @@ def _build_parser():
                         help="class-conditional models: the class of every sample (default: sample i of "
                         "class i %% num_classes, a column per class in the grid)")
     sample.add_argument("--out", default="samples.png", help="a .png grid or a .npy array")
+    sample.add_argument("--rejection-sampling", action="store_true",
+                        help="keep each sample with probability exp(D(x) - D_max), D's logit (discriminator "
+                        "rejection sampling, Azadi et al. 2019): models trained with the non_saturating or "
+                        "minimax loss, unconditional")
+    sample.add_argument("--burn-in", type=_positive_int, default=None,
+                        help="with --rejection-sampling: samples drawn first to estimate D's largest logit "
+                        "(default 10000)")
 
     zoo = commands.add_parser("zoo", help="published models")
     zoo_commands = zoo.add_subparsers(dest="zoo_command", required=True)
@@ -883,14 +890,16 @@ def _load_model_file(path):
     )
 
 
-def _load_any(name):
+def _load_any(name, compile=False):
+    """A saved model file (compiled as saved), or a zoo model (compiled with
+    its variant's defaults when `compile`)."""
     from kerasgan import zoo
 
     if os.path.isfile(name):
         return _load_model_file(name)
     if name.endswith((".keras", ".h5")):
         raise FileNotFoundError(f"No such model file: {name}")
-    return zoo.load(name)
+    return zoo.load(name, compile=compile)
 
 
 def sample(args):
@@ -898,7 +907,7 @@ def sample(args):
 
     from kerasgan.utils import save_image_grid
 
-    model = _load_any(args.model)
+    model = _load_any(args.model, compile=args.rejection_sampling)
     if not hasattr(model, "generate"):
         raise ValueError(
             f"{type(model).__name__} translates images rather than sampling them: call "
@@ -906,7 +915,18 @@ def sample(args):
         )
     if args.label is not None and not getattr(model, "generates_by_class", False):
         raise ValueError(f"--label: {type(model).__name__} is not class-conditional; leave it out.")
-    if isinstance(getattr(model, "players", None), dict) and "generators" in model.players:
+    if args.burn_in is not None and not args.rejection_sampling:
+        raise ValueError("--burn-in applies to --rejection-sampling only; add that or leave --burn-in out.")
+    if args.rejection_sampling:
+        from kerasgan.sampling import DiscriminatorRejectionSampler
+
+        sampler = DiscriminatorRejectionSampler(model, burn_in=args.burn_in or 10_000)
+        images = sampler.sample(args.num, seed=args.seed)
+        rows = None
+        source = " (G itself, not its moving average)" if getattr(model, "ema_generator", None) is not None else ""
+        print(f"rejection sampling kept {100 * sampler.acceptance_rate:.1f}% of "
+              f"{sampler.candidates:,} candidates{source}")
+    elif isinstance(getattr(model, "players", None), dict) and "generators" in model.players:
         # CoGAN: pairs of images from the same latent vectors, one row per domain.
         images = np.stack(model.generate(args.num, seed=args.seed))
         rows = 2

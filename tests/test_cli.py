@@ -71,6 +71,15 @@ def test_train_writes_weights_samples_and_history_then_resumes(tmp_path, capsys)
     assert samples.shape == (5, 8, 8, 1) and np.abs(samples).max() <= 1.0
     assert cli.main(["sample", str(out / "model.keras"), "--out", str(tmp_path / "s.png")]) == 0
     assert Image.open(tmp_path / "s.png").format == "PNG"
+    # Discriminator rejection sampling (the model's loss: non_saturating).
+    capsys.readouterr()
+    assert cli.main(["sample", str(out / "model.keras"), "--num", "6", "--rejection-sampling", "--burn-in", "200",
+                     "--out", str(tmp_path / "r.npy")]) == 0
+    assert "rejection sampling kept" in capsys.readouterr().out
+    kept = np.load(tmp_path / "r.npy")
+    assert kept.shape == (6, 8, 8, 1) and np.abs(kept).max() <= 1.0
+    assert cli.main(["sample", str(out / "model.keras"), "--burn-in", "200"]) == 2
+    assert "--burn-in applies to --rejection-sampling only" in capsys.readouterr().err
 
 
 def test_cli_errors_are_clear(tmp_path, capsys):

@@ -98,3 +98,77 @@ def test_a_short_run_with_the_moving_average_generator(bench):
                     "--epochs", "0.001", "--json", os.devnull])
     with pytest.raises(SystemExit):
         bench.parse_args(["--methods", "gan+ema", "--ema-decay", "1.5"])
+
+
+def test_a_moving_average_started_after_some_epochs(bench, monkeypatch):
+    tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
+                generator_units=16, discriminator_units=8, eval_samples=200, ema_start_epochs=1)
+    # Built without the average; `run_one` starts it from G's weights after epoch 1.
+    assert bench.build_model("gan+ema", 0, tiny).generator_ema is None
+    from keras import ops
+
+    from kerasgan.engine.latent_gan import LatentGAN
+
+    started, original = [], LatentGAN.start_generator_ema
+
+    def spy(self, decay):  # when (in training iterations) and with what decay
+        started.append((int(ops.convert_to_numpy(self.optimizer.iterations)), decay))
+        return original(self, decay)
+
+    monkeypatch.setattr(LatentGAN, "start_generator_ema", spy)
+    result = bench.run_one("gan+ema", "ring", seed=0, protocol=dict(tiny, ema_decay=0.99), epochs=2)
+    assert started == [(4, 0.99)] and result["ema_start_iterations"] == 4
+    before, after = result["curve"]
+    # Before the start, G itself is both samplers; after it, both are evaluated.
+    assert before["generator_modes_covered"] == before["modes_covered"]
+    assert before["generator_high_quality_fraction"] == before["high_quality_fraction"]
+    assert after["high_quality_fraction"] == result["high_quality_fraction"]
+    assert {"generator_modes_covered", "generator_high_quality_fraction"} <= set(after)
+    common = ["--datasets", "ring", "--seeds", "0", "--epochs", "2", "--json", os.devnull]
+    with pytest.raises(SystemExit, match="--ema-start applies to the \\+ema methods only"):
+        bench.main(["--methods", "gan", "--ema-start", "1", *common])
+    with pytest.raises(SystemExit, match="must be below --epochs"):
+        bench.main(["--methods", "gan+ema", "--ema-start", "2", *common])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--methods", "gan+ema", "--ema-start", "-1"])
+
+
+def test_a_short_run_with_discriminator_rejection_sampling(bench, capsys):
+    tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
+                generator_units=16, discriminator_units=8, eval_samples=200, drs_burn_in=400,
+                progress=True)
+    for method in ("gan+ema+drs", "pacgan4+drs"):
+        result = bench.run_one(method, "ring", seed=0, protocol=tiny, epochs=1)
+        point = result["curve"][-1]
+        # The run's figures are the rejection sampler's; the same sampler
+        # without rejection is recorded beside them, with the acceptance rate.
+        assert point["high_quality_fraction"] == result["high_quality_fraction"]
+        assert {"plain_modes_covered", "plain_high_quality_fraction"} <= set(point)
+        assert 0.0 < point["acceptance_rate"] <= 1.0
+        averaged = method == "gan+ema+drs"
+        assert ("generator_drs_acceptance_rate" in point) == averaged
+        assert ("generator_modes_covered" in point) == averaged
+        assert f"ring {method} seed 0, 4 iterations" in capsys.readouterr().err  # --progress
+    # Training is the base method's: the same networks and options.
+    model = bench.build_model("pacgan4+ema+drs", 0, tiny)
+    assert model.packing == 4 and model.generator_ema == 0.999
+
+
+def test_evaluations_every_few_epochs_and_after_the_last(bench):
+    tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
+                generator_units=16, discriminator_units=8, eval_samples=200, eval_every=2)
+    result = bench.run_one("gan", "ring", seed=0, protocol=tiny, epochs=3)
+    assert [point["iterations"] for point in result["curve"]] == [8, 12]
+    assert result["high_quality_fraction"] == result["curve"][-1]["high_quality_fraction"]
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--eval-every", "0"])
+
+
+def test_figures_show_each_sampler_of_the_first_seed(bench, tmp_path):
+    bench.main(["--methods", "gan+drs", "--datasets", "ring", "--seeds", "0", "--epochs", "0.01",
+                "--images", str(tmp_path), "--image-prefix", "drs", "--json", os.devnull])
+    from PIL import Image
+
+    # Real data, the rejection sampler and the same G without rejection: three panels.
+    assert Image.open(tmp_path / "drs_ring.png").size[0] > Image.open(tmp_path / "drs_ring.png").size[1] * 2
+    assert Image.open(tmp_path / "drs_curves.png").format == "PNG"

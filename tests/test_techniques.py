@@ -121,6 +121,8 @@ def test_a_moving_average_started_on_a_trained_model_follows_its_formula_and_sav
     model = small()
     model.compile()
     model.fit(toy(32), batch_size=32, epochs=1, verbose=0)  # its train function has no average yet
+    with pytest.raises(ValueError, match=r"keeps none.*start_generator_ema\(DECAY\)"):
+        model.generate(2, seed=0, ema=True)
     model.start_generator_ema(0.8)
     theta0 = weights(model.generator.weights)
     for ema, a in zip(weights(model.ema_generator.weights), theta0):

@@ -105,6 +105,9 @@ class LatentGAN(AdversarialModel):
     num_classes = None  # class-conditional variants set the number of classes
     allows_unlabelled = False  # semi-supervised: label -1 marks unlabelled data
     default_loss = "non_saturating"
+    # Whether D's output (its `adversarial_output`) is the score the
+    # adversarial loss is computed from (BEGAN's autoencoder D: no).
+    uses_adversarial_loss = True
 
     def __init__(
         self,
@@ -383,7 +386,10 @@ class LatentGAN(AdversarialModel):
         if ema is None:
             ema = self.ema_generator is not None
         if ema and self.ema_generator is None:
-            raise ValueError("ema=True needs a model built with generator_ema.")
+            raise ValueError(
+                "ema=True samples from a moving average of G, and this model keeps none: build it "
+                "with generator_ema=DECAY, or start one with model.start_generator_ema(DECAY)."
+            )
         generator = self.ema_generator if ema else self.generator
         progress = keras.utils.Progbar(len(latent), unit_name="sample") if verbose else None
         outputs = []

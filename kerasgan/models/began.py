@@ -59,6 +59,7 @@ class BEGAN(NetworkGAN):
     # loss is not an adversarial loss that feature matching could replace.
     techniques = ("historical_averaging", "generator_ema", "packing")
     metric_names = ("d_loss", "g_loss", "k", "convergence", "real_reconstruction", "fake_reconstruction")
+    uses_adversarial_loss = False  # D is an autoencoder; its losses are the reconstructions'
 
     def __init__(self, gamma=0.5, lambda_k=1e-3, initial_k=0.0, embedding_dim=64, **kwargs):
         self.gamma = float(gamma)
