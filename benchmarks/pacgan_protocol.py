@@ -38,12 +38,14 @@ started with G's initial weights, or from G's weights after ``--ema-start``
 epochs; each evaluation also records the trained G's own figures as
 ``generator_*``, and before the average starts both are G's).
 A ``+drs`` method (``gan+drs``, ``gan+ema+drs``, ``pacgan4+drs``,
-``pacgan4+ema+drs``) is trained as without it; its samples are filtered by
-D with discriminator rejection sampling (Azadi et al. 2019,
+``pacgan4+ema+drs``, ``pacgan4+drs-mates``, ``pacgan4+ema+drs-mates``) is
+trained as without it; its samples are filtered by D with discriminator rejection sampling (Azadi et al. 2019,
 `kerasgan.sampling.DiscriminatorRejectionSampler`: exact rule, γ = 0, D's
 largest logit from 10,000 burn-in samples; with packing, whole packs are
-accepted or rejected); each evaluation also records the figures without
-rejection as ``plain_*`` and the acceptance rate.
+accepted or rejected; ``+drs-mates``: each sample is judged by D's mean
+logit over packs of it with 8 fixed tuples of other generated samples);
+each evaluation also records the figures without rejection as ``plain_*``
+and the acceptance rate.
 
 Usage::
 
@@ -93,6 +95,8 @@ PACGAN = dict(
     # Discriminator rejection sampling (the +drs methods): samples that
     # estimate D's largest logit before sampling.
     drs_burn_in=10_000,
+    # ...and the +drs-mates methods' fixed tuples of pack-mates.
+    drs_pack_mates=8,
 )
 
 DATASETS = {
@@ -117,11 +121,14 @@ METHODS = {
     "gan+ema": (1, False, False, 0.999, False),
     "pacgan4+ema": (4, False, False, 0.999, False),
     # Trained as without "+drs"; the samples are filtered by D
-    # (`kerasgan.sampling.DiscriminatorRejectionSampler`, Azadi et al. 2019).
-    "gan+drs": (1, False, False, None, True),
-    "gan+ema+drs": (1, False, False, 0.999, True),
-    "pacgan4+drs": (4, False, False, None, True),
-    "pacgan4+ema+drs": (4, False, False, 0.999, True),
+    # (`kerasgan.sampling.DiscriminatorRejectionSampler`, Azadi et al. 2019):
+    # whole packs ("pack"), or each sample in packs with fixed mates ("mates").
+    "gan+drs": (1, False, False, None, "pack"),
+    "gan+ema+drs": (1, False, False, 0.999, "pack"),
+    "pacgan4+drs": (4, False, False, None, "pack"),
+    "pacgan4+ema+drs": (4, False, False, 0.999, "pack"),
+    "pacgan4+drs-mates": (4, False, False, None, "mates"),
+    "pacgan4+ema+drs-mates": (4, False, False, 0.999, "mates"),
 }
 
 # Lin et al. (2018), Table 1 (mean over 10 runs): modes, high-quality %.
@@ -284,7 +291,9 @@ def evaluate(model, method, modes, std, protocol, seed):
     for prefix, ema, rejection in samplers:
         if (ema, rejection) not in measured:
             if rejection:
-                sampler = DiscriminatorRejectionSampler(model, burn_in=protocol["drs_burn_in"], ema=ema)
+                mates = protocol["drs_pack_mates"] if drs == "mates" else None
+                sampler = DiscriminatorRejectionSampler(model, burn_in=protocol["drs_burn_in"], ema=ema,
+                                                        pack_mates=mates)
                 samples, rate = sampler.sample(n, seed=latent_seed), sampler.acceptance_rate
             else:
                 samples, rate = model.generate(n, seed=latent_seed, ema=ema), None

@@ -137,7 +137,7 @@ def test_a_short_run_with_discriminator_rejection_sampling(bench, capsys):
     tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
                 generator_units=16, discriminator_units=8, eval_samples=200, drs_burn_in=400,
                 progress=True)
-    for method in ("gan+ema+drs", "pacgan4+drs"):
+    for method in ("gan+ema+drs", "pacgan4+drs", "pacgan4+drs-mates"):
         result = bench.run_one(method, "ring", seed=0, protocol=tiny, epochs=1)
         point = result["curve"][-1]
         # The run's figures are the rejection sampler's; the same sampler

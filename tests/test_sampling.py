@@ -36,12 +36,12 @@ def exact_ratio_gan(packing=1, **kwargs):
     return model
 
 
-@pytest.mark.parametrize("packing", [1, 2])
-def test_accepted_samples_follow_the_data_distribution(packing):
+@pytest.mark.parametrize("packing, pack_mates", [(1, None), (2, None), (2, 3)])
+def test_accepted_samples_follow_the_data_distribution(packing, pack_mates):
     model = exact_ratio_gan(packing)
     plain = model.generate(4000, seed=0)
     assert abs(plain.mean()) < 0.06 and abs(plain.std() - 1.0) < 0.05  # G itself: N(0, 1)
-    sampler = DiscriminatorRejectionSampler(model, burn_in=20_000, batch_size=2000)
+    sampler = DiscriminatorRejectionSampler(model, burn_in=20_000, batch_size=2000, pack_mates=pack_mates)
     x = sampler.sample(4000, seed=0)
     assert x.shape == (4000, 1)
     np.testing.assert_allclose(x.mean(), 1.0, atol=0.05)
@@ -49,10 +49,17 @@ def test_accepted_samples_follow_the_data_distribution(packing):
     # The largest log ratio is at x = 4/3: 8/3 + log 2 - 2 per sample; the
     # exact rule accepts 1/M of the candidates, M = exp(that)^packing.
     best = packing * (8.0 / 3.0 + CONSTANT)
+    if pack_mates:
+        # Each sample is judged alone: its log ratio plus the same constant
+        # from its mates (the mean of their log ratios), accepted at 1/M.
+        mates = sampler.mates.reshape(pack_mates, packing - 1)
+        constant = np.mean([np.sum(QUADRATIC * m ** 2 + LINEAR * m + CONSTANT) for m in mates])
+        best = 8.0 / 3.0 + CONSTANT + constant
     assert sampler.max_logit <= best + 1e-4 and sampler.max_logit > best - 0.05
-    np.testing.assert_allclose(sampler.acceptance_rate, math.exp(-best), rtol=0.15)
+    np.testing.assert_allclose(sampler.acceptance_rate, math.exp(-(8.0 / 3.0 + CONSTANT) * (1 if pack_mates else packing)),
+                               rtol=0.15)
     # The same seed gives the same samples.
-    again = DiscriminatorRejectionSampler(model, burn_in=20_000, batch_size=2000).sample(4000, seed=0)
+    again = DiscriminatorRejectionSampler(model, burn_in=20_000, batch_size=2000, pack_mates=pack_mates).sample(4000, seed=0)
     np.testing.assert_array_equal(x, again)
 
 
@@ -110,6 +117,10 @@ def test_models_it_cannot_serve_are_refused():
         DiscriminatorRejectionSampler(model, epsilon=0.0)
     with pytest.raises(ValueError, match="moving average"):
         DiscriminatorRejectionSampler(model, ema=True)
+    with pytest.raises(ValueError, match="pack_mates scores single samples with a packed discriminator"):
+        DiscriminatorRejectionSampler(model, pack_mates=4)
+    with pytest.raises(ValueError, match="pack_mates must be a whole number"):
+        DiscriminatorRejectionSampler(exact_ratio_gan(2), pack_mates=0)
     with pytest.raises(ValueError, match="whole number of samples"):
         DiscriminatorRejectionSampler(model).sample(0)
     assert "gamma=0.0" in repr(DiscriminatorRejectionSampler(model))

@@ -53,10 +53,17 @@ class DiscriminatorRejectionSampler:
             not the average's ratio: a heuristic (default False).
         max_candidates: candidates scored (after the burn-in) before
             `sample` gives up with an error that reports the acceptance rate.
+        pack_mates: with packing, judge each sample rather than each pack:
+            its logit is the mean of D over packs of it with `pack_mates`
+            fixed tuples of m − 1 other generated samples (drawn once, on
+            the first `sample`). For the optimal packed D, whose logit is
+            the sum of the pack's per-sample log ratios, the mates add a
+            constant, so each sample is accepted by its own ratio
+            (acceptance about 1/M rather than 1/Mᵐ). Default: whole packs.
     """
 
     def __init__(self, model, gamma=0.0, epsilon=1e-6, burn_in=10_000, batch_size=1000, ema=False,
-                 max_candidates=100_000_000):
+                 max_candidates=100_000_000, pack_mates=None):
         if not isinstance(model, LatentGAN):
             raise ValueError(
                 f"Discriminator rejection sampling filters a latent-vector GAN's samples with its "
@@ -117,6 +124,14 @@ class DiscriminatorRejectionSampler:
         # Whole packs per call.
         self.batch_size = max(self.packing, int(batch_size) // self.packing * self.packing)
         self.ema = bool(ema)
+        if pack_mates is not None:
+            if self.packing == 1:
+                raise ValueError("pack_mates scores single samples with a packed discriminator; this "
+                                 "model has no packing (packing=1): leave it out.")
+            if isinstance(pack_mates, bool) or not isinstance(pack_mates, (int, np.integer)) or pack_mates < 1:
+                raise ValueError(f"pack_mates must be a whole number >= 1; got {pack_mates!r}.")
+        self.pack_mates = None if pack_mates is None else int(pack_mates)
+        self.mates = None
         self.max_candidates = int(max_candidates)
         self.max_logit = None
         self.candidates = 0
@@ -128,7 +143,19 @@ class DiscriminatorRejectionSampler:
         return self.accepted / self.candidates if self.candidates else float("nan")
 
     def logits(self, samples):
-        """D's logit per pack of `samples` (per sample without packing), as numpy."""
+        """D's logit per pack of `samples` (per sample without packing, or
+        with `pack_mates`), as numpy."""
+        if self.mates is not None:
+            # Sample i in a pack with each fixed tuple of mates; the mean over
+            # the tuples. For the optimal packed D (a sum of per-sample log
+            # ratios) the mates add the same constant to every sample.
+            scores = [self._pack_logits(np.concatenate(
+                [samples[:, None], np.broadcast_to(mates[None], (len(samples),) + mates.shape)], axis=1
+            ).reshape((-1,) + samples.shape[1:])) for mates in self.mates]
+            return np.mean(scores, axis=0)
+        return self._pack_logits(samples)
+
+    def _pack_logits(self, samples):
         outputs = self.model.discriminate(ops.convert_to_tensor(samples), training=False)
         logits = np.asarray(ops.convert_to_numpy(self.model.adversarial_output(outputs)), "float64")
         packs = len(samples) // self.packing
@@ -150,12 +177,14 @@ class DiscriminatorRejectionSampler:
         with np.errstate(over="ignore"):  # exp(-f) = inf for a hopeless sample: probability 0
             return 1.0 / (1.0 + np.exp(-f))
 
-    def _candidates(self, n, rng):
+    def _latent(self, n, rng):
         shape = (n, self.model.latent_dim)
         if self.model.latent_distribution == "uniform":
-            latent = rng.uniform(-1.0, 1.0, shape).astype("float32")
-        else:
-            latent = rng.standard_normal(shape).astype("float32")
+            return rng.uniform(-1.0, 1.0, shape).astype("float32")
+        return rng.standard_normal(shape).astype("float32")
+
+    def _candidates(self, n, rng):
+        latent = self._latent(n, rng)
         samples = self.model.generate(latent=latent, batch_size=self.batch_size, ema=self.ema)
         return samples, self.logits(samples)
 
@@ -169,6 +198,10 @@ class DiscriminatorRejectionSampler:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"sample needs n, a whole number of samples >= 1; got {n!r}.")
         rng = np.random.default_rng(seed)
+        if self.pack_mates and self.mates is None:  # fixed mates: tuples of generated samples
+            drawn = self.model.generate(
+                latent=self._latent(self.pack_mates * (self.packing - 1), rng), ema=self.ema)
+            self.mates = drawn.reshape((self.pack_mates, self.packing - 1) + drawn.shape[1:])
         if self.max_logit is None:  # D̃_M from `burn_in` samples (whole batches)
             scored, self.max_logit = 0, -np.inf
             while scored < self.burn_in:
@@ -188,8 +221,8 @@ class DiscriminatorRejectionSampler:
             self.max_logit = max(self.max_logit, float(logits.max()))
             accept = rng.random(len(logits)) < self.acceptance_probability(logits, self.max_logit)
             self.candidates += len(samples)
-            # A pack's verdict holds for each of its samples.
-            accept = np.repeat(accept, self.packing)
+            if self.mates is None:  # a pack's verdict holds for each of its samples
+                accept = np.repeat(accept, self.packing)
             self.accepted += int(accept.sum())
             kept.append(samples[accept])
             count += int(accept.sum())
