@@ -376,8 +376,8 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
 def plot_curves(runs, path):
     """Modes covered and high-quality share against iterations: the mean over
     seeds per (dataset, method), a PNG. A moving-average method (``+ema``)
-    also gets a line for the trained G itself, and a rejection-sampling one
-    (``+drs``) one for its samples without rejection."""
+    also gets a line for the trained G itself, and a rejection-sampling
+    method (``+drs``) lines for its samplers without rejection."""
     import matplotlib
 
     matplotlib.use("Agg")
