@@ -286,7 +286,7 @@ def evaluate(model, method, modes, std, protocol, seed):
     if averaged:
         samplers.append(("generator_", False, False))
         if drs:
-            samplers.append(("generator_drs_", False, True))
+            samplers.append(("generator_drs_", False, drs))
     measured, point = {}, {}
     for prefix, ema, rejection in samplers:
         if (ema, rejection) not in measured:

@@ -111,7 +111,7 @@ def test_models_it_cannot_serve_are_refused():
     with pytest.raises(ValueError, match="class-conditional"):
         DiscriminatorRejectionSampler(conditional)
     model = exact_ratio_gan()
-    with pytest.raises(ValueError, match="burn_in must be a whole number"):
+    with pytest.raises(ValueError, match="burn_in must be a positive integer"):
         DiscriminatorRejectionSampler(model, burn_in=0)
     with pytest.raises(ValueError, match="epsilon must be in"):
         DiscriminatorRejectionSampler(model, epsilon=0.0)
@@ -119,7 +119,7 @@ def test_models_it_cannot_serve_are_refused():
         DiscriminatorRejectionSampler(model, ema=True)
     with pytest.raises(ValueError, match="pack_mates scores single samples with a packed discriminator"):
         DiscriminatorRejectionSampler(model, pack_mates=4)
-    with pytest.raises(ValueError, match="pack_mates must be a whole number"):
+    with pytest.raises(ValueError, match="pack_mates must be a positive integer"):
         DiscriminatorRejectionSampler(exact_ratio_gan(2), pack_mates=0)
     with pytest.raises(ValueError, match="whole number of samples"):
         DiscriminatorRejectionSampler(model).sample(0)

@@ -3,6 +3,7 @@
 import numpy as np
 from keras import ops
 
+from kerasgan.engine import validation
 from kerasgan.engine.latent_gan import LatentGAN
 from kerasgan.layers.minibatch_discrimination import MinibatchDiscrimination
 from kerasgan.losses.adversarial_loss import _LogLikelihoodLoss
@@ -98,7 +99,7 @@ class DiscriminatorRejectionSampler:
                 f"{type(model).__name__} is class-conditional; DiscriminatorRejectionSampler "
                 "supports unconditional models only."
             )
-        batch_dependent = [layer.name for layer in _layers(model.discriminator)
+        batch_dependent = [layer.name for layer in model.discriminator._flatten_layers(include_self=False)
                            if isinstance(layer, MinibatchDiscrimination)]
         if batch_dependent:
             raise ValueError(
@@ -106,10 +107,9 @@ class DiscriminatorRejectionSampler:
                 "others of its batch, so its logit is no density ratio of one sample; discriminator "
                 "rejection sampling cannot use it."
             )
-        for name, value, low in (("burn_in", burn_in, 1), ("batch_size", batch_size, 1),
-                                 ("max_candidates", max_candidates, 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be a whole number >= {low}; got {value!r}.")
+        burn_in = validation.positive_int(burn_in, "burn_in")
+        batch_size = validation.positive_int(batch_size, "batch_size")
+        max_candidates = validation.positive_int(max_candidates, "max_candidates")
         if not np.isfinite(gamma):
             raise ValueError(f"gamma must be a finite number; got {gamma!r}.")
         if not 0.0 < epsilon < 1.0:
@@ -119,20 +119,19 @@ class DiscriminatorRejectionSampler:
         self.model = model
         self.gamma = float(gamma)
         self.epsilon = float(epsilon)
-        self.burn_in = int(burn_in)
-        self.packing = int(getattr(model, "packing", 1) or 1)
+        self.burn_in = burn_in
+        self.packing = model.packing
         # Whole packs per call.
-        self.batch_size = max(self.packing, int(batch_size) // self.packing * self.packing)
+        self.batch_size = max(self.packing, batch_size // self.packing * self.packing)
         self.ema = bool(ema)
         if pack_mates is not None:
             if self.packing == 1:
                 raise ValueError("pack_mates scores single samples with a packed discriminator; this "
                                  "model has no packing (packing=1): leave it out.")
-            if isinstance(pack_mates, bool) or not isinstance(pack_mates, (int, np.integer)) or pack_mates < 1:
-                raise ValueError(f"pack_mates must be a whole number >= 1; got {pack_mates!r}.")
-        self.pack_mates = None if pack_mates is None else int(pack_mates)
+            pack_mates = validation.positive_int(pack_mates, "pack_mates")
+        self.pack_mates = pack_mates
         self.mates = None
-        self.max_candidates = int(max_candidates)
+        self.max_candidates = max_candidates
         self.max_logit = None
         self.candidates = 0
         self.accepted = 0
@@ -177,14 +176,8 @@ class DiscriminatorRejectionSampler:
         with np.errstate(over="ignore"):  # exp(-f) = inf for a hopeless sample: probability 0
             return 1.0 / (1.0 + np.exp(-f))
 
-    def _latent(self, n, rng):
-        shape = (n, self.model.latent_dim)
-        if self.model.latent_distribution == "uniform":
-            return rng.uniform(-1.0, 1.0, shape).astype("float32")
-        return rng.standard_normal(shape).astype("float32")
-
     def _candidates(self, n, rng):
-        latent = self._latent(n, rng)
+        latent = self.model.latent_noise(n, seed=rng)  # continues `rng`'s stream
         samples = self.model.generate(latent=latent, batch_size=self.batch_size, ema=self.ema)
         return samples, self.logits(samples)
 
@@ -200,7 +193,7 @@ class DiscriminatorRejectionSampler:
         rng = np.random.default_rng(seed)
         if self.pack_mates and self.mates is None:  # fixed mates: tuples of generated samples
             drawn = self.model.generate(
-                latent=self._latent(self.pack_mates * (self.packing - 1), rng), ema=self.ema)
+                latent=self.model.latent_noise(self.pack_mates * (self.packing - 1), seed=rng), ema=self.ema)
             self.mates = drawn.reshape((self.pack_mates, self.packing - 1) + drawn.shape[1:])
         if self.max_logit is None:  # D̃_M from `burn_in` samples (whole batches)
             scored, self.max_logit = 0, -np.inf
@@ -234,10 +227,3 @@ class DiscriminatorRejectionSampler:
             f"epsilon={self.epsilon}, burn_in={self.burn_in})"
         )
 
-
-def _layers(network):
-    """Every layer of `network`, nested models included."""
-    for layer in network.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _layers(layer)
