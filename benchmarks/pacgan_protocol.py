@@ -43,7 +43,12 @@ trained as without it; its samples are filtered by D with discriminator rejectio
 `kerasgan.sampling.DiscriminatorRejectionSampler`: exact rule, γ = 0, D's
 largest logit from 10,000 burn-in samples; with packing, whole packs are
 accepted or rejected; ``+drs-mates``: each sample is judged by D's mean
-logit over packs of it with 8 fixed tuples of other generated samples);
+logit over packs of it with 8 fixed tuples of other generated samples;
+``+drs-fit`` (``gan+ema+drs-fit``, ``pacgan4+drs-fit``,
+``pacgan4+ema+drs-fit``): by a per-sample discriminator fitted at each
+evaluation to the training set against the filtered sampler's samples,
+`kerasgan.sampling.fit_rejection_discriminator`, on random Fourier
+features, with D̃_M the 95th percentile of the burn-in logits);
 each evaluation also records the figures without rejection as ``plain_*``
 and the acceptance rate.
 
@@ -97,6 +102,14 @@ PACGAN = dict(
     drs_burn_in=10_000,
     # ...and the +drs-mates methods' fixed tuples of pack-mates.
     drs_pack_mates=8,
+    # The +drs-fit methods: a per-sample discriminator fitted after
+    # training (`kerasgan.sampling.fit_rejection_discriminator`) to the
+    # training set against the filtered sampler's own samples: random
+    # Fourier features (256 frequencies of std 10: the grid's modes are
+    # 0.05 wide) and two ReLU layers of 256; Adam(1e-3), batch 500, 5
+    # epochs; D̃_M the 95th percentile of the burn-in logits.
+    drs_fit=dict(features=256, scale=10.0, hidden=(256, 256), epochs=5, batch_size=500, learning_rate=1e-3,
+                 burn_in_quantile=0.95),
 )
 
 DATASETS = {
@@ -129,6 +142,10 @@ METHODS = {
     "pacgan4+ema+drs": (4, False, False, 0.999, "pack"),
     "pacgan4+drs-mates": (4, False, False, None, "mates"),
     "pacgan4+ema+drs-mates": (4, False, False, 0.999, "mates"),
+    # ...or by a per-sample discriminator fitted after training ("fit").
+    "gan+ema+drs-fit": (1, False, False, 0.999, "fit"),
+    "pacgan4+drs-fit": (4, False, False, None, "fit"),
+    "pacgan4+ema+drs-fit": (4, False, False, 0.999, "fit"),
 }
 
 # Lin et al. (2018), Table 1 (mean over 10 runs): modes, high-quality %.
@@ -265,16 +282,36 @@ SAMPLER_NAMES = {"plain_": "without rejection", "generator_": "G itself",
                  "generator_drs_": "G itself with rejection"}
 
 
-def evaluate(model, method, modes, std, protocol, seed):
+def rejection_network(protocol, seed):
+    """The +drs-fit methods' per-sample discriminator, its initial weights
+    seeded (Keras' global random state, which training uses, is left alone)."""
+    import keras
+
+    from kerasgan.layers import RandomFourierFeatures
+
+    fit = protocol["drs_fit"]
+    layers = [keras.Input((2,)), RandomFourierFeatures(fit["features"], scale=fit["scale"], seed=seed)]
+    for i, units in enumerate(fit["hidden"]):
+        layers.append(keras.layers.Dense(units, activation="relu",
+                                         kernel_initializer=keras.initializers.GlorotUniform(seed + 1 + i)))
+    layers.append(keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed + 100)))
+    return keras.Sequential(layers)
+
+
+def evaluate(model, method, modes, std, protocol, seed, train=None):
     """One evaluation of `eval_samples` samples. The method's own sampler
     gives the run's figures; beside them, where the method has them: the
     same without rejection sampling (``plain_*``), G itself rather than its
     moving average (``generator_*``) and G itself with rejection sampling
     (``generator_drs_*``); an ``acceptance_rate`` for each rejection sampler.
-    Before a late moving average starts, G itself is every sampler. Returns
+    Before a late moving average starts, G itself is every sampler. The
+    +drs-fit methods fit their discriminator to `train` (the training set)
+    at each evaluation, one for each sampler they filter. Returns
     the point, the full statistics of the method's samples, those samples,
     and the other samplers' samples by prefix."""
-    from kerasgan.sampling import DiscriminatorRejectionSampler
+    import keras
+
+    from kerasgan.sampling import DiscriminatorRejectionSampler, fit_rejection_discriminator
 
     n, threshold, latent_seed = protocol["eval_samples"], protocol["threshold"], 10_000 + seed
     drs, averaged = METHODS[method][4], METHODS[method][3] is not None
@@ -291,9 +328,19 @@ def evaluate(model, method, modes, std, protocol, seed):
     for prefix, ema, rejection in samplers:
         if (ema, rejection) not in measured:
             if rejection:
-                mates = protocol["drs_pack_mates"] if drs == "mates" else None
-                sampler = DiscriminatorRejectionSampler(model, burn_in=protocol["drs_burn_in"], ema=ema,
-                                                        pack_mates=mates)
+                if drs == "fit":
+                    fit = protocol["drs_fit"]
+                    network = rejection_network(protocol, seed)
+                    fit_rejection_discriminator(model, train, network, epochs=fit["epochs"],
+                                                batch_size=fit["batch_size"], ema=ema, seed=seed,
+                                                optimizer=keras.optimizers.Adam(fit["learning_rate"]))
+                    sampler = DiscriminatorRejectionSampler(model, burn_in=protocol["drs_burn_in"], ema=ema,
+                                                            discriminator=network,
+                                                            burn_in_quantile=fit["burn_in_quantile"])
+                else:
+                    mates = protocol["drs_pack_mates"] if drs == "mates" else None
+                    sampler = DiscriminatorRejectionSampler(model, burn_in=protocol["drs_burn_in"], ema=ema,
+                                                            pack_mates=mates)
                 samples, rate = sampler.sample(n, seed=latent_seed), sampler.acceptance_rate
             else:
                 samples, rate = model.generate(n, seed=latent_seed, ema=ema), None
@@ -349,7 +396,7 @@ def run_one(method, dataset, seed, protocol, epochs, keep_samples=False):
         # the run's result.
         if (last // protocol["iterations_per_epoch"]) % protocol.get("eval_every", 1) and last < iterations:
             continue
-        point, stats, samples, others = evaluate(model, method, modes, std, protocol, seed)
+        point, stats, samples, others = evaluate(model, method, modes, std, protocol, seed, train=train)
         point = {"iterations": last, **point}
         curve.append(point)
         if protocol.get("progress"):  # one line per evaluation, for long runs

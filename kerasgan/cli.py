@@ -157,7 +157,9 @@ def _build_parser():
     )
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate of every player's optimizer (default: the variant's own: "
-                       "2e-4 for most, wgan 5e-5, wgan_gp, began and stargan 1e-4, progan 1e-3)")
+                       "2e-4 for most, wgan 5e-5, wgan_gp, began and stargan 1e-4, progan 1e-3); with --resume, a "
+                       "new rate from the resumed epoch on (a step decay; not for cyclegan and stargan, whose "
+                       "rate follows a schedule)")
     train.add_argument("--beta1", type=float, default=None,
                        help="Adam's beta_1 (default: the variant's own: 0.5 for most, wgan_gp and progan 0; "
                        "wgan trains with RMSprop, which has none)")
@@ -189,6 +191,10 @@ def _build_parser():
     sample.add_argument("--burn-in", type=_positive_int, default=None,
                         help="with --rejection-sampling: samples drawn first to estimate D's largest logit "
                         "(default 10000)")
+    sample.add_argument("--burn-in-quantile", type=float, default=None,
+                        help="with --rejection-sampling: bound D's logit at this quantile of the burn-in's "
+                        "logits, in (0, 1], instead of their maximum (default 1: the maximum); samples "
+                        "above it are kept outright")
 
     zoo = commands.add_parser("zoo", help="published models")
     zoo_commands = zoo.add_subparsers(dest="zoo_command", required=True)
@@ -271,6 +277,17 @@ def _resolve_options(args, recorded, model_path):
                 # may begin at the resumed epoch, from the checkpoint's generator.
                 notes.append(f"{_flag(name)} {value}: a moving average of the generator starts from the "
                              "checkpoint's weights")
+            elif name == "lr":
+                if options["model"] in ("cyclegan", "stargan"):
+                    raise ValueError(
+                        f"--lr {value} cannot change on --resume: --model {options['model']}'s optimizers "
+                        "follow a learning-rate schedule (the paper's linear decay). Leave the flag out."
+                    )
+                # A step decay of a constant rate: the optimizers keep their state
+                # (moments, iteration count) and take the new rate from here on.
+                was = "the variant default" if options[name] is None else options[name]
+                notes.append(f"--lr {value}: every player's learning rate becomes {value} from this epoch "
+                             f"on (it was {was}); the optimizers' state is kept")
             elif name in _MODEL_OPTIONS:
                 raise ValueError(
                     f"{_flag(name)} {value} cannot change on --resume: the model and its "
@@ -550,6 +567,23 @@ def _own_optimizers(model, options, optimizers=None):
     return optimizers
 
 
+def _set_learning_rate(model, rate, model_path):
+    """--lr on --resume: every player's optimizer takes `rate` from now on. A
+    schedule (cyclegan's and stargan's linear decay) is part of the run and
+    cannot be replaced."""
+    import keras
+
+    optimizers = getattr(model.optimizer, "optimizers", None) or {"model": model.optimizer}
+    for player, optimizer in optimizers.items():
+        if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            raise ValueError(
+                f"--lr {rate} cannot change on --resume: the {player} optimizer in {model_path} follows a "
+                f"learning-rate schedule ({type(optimizer._learning_rate).__name__}). Leave the flag out."
+            )
+    for optimizer in optimizers.values():
+        optimizer.learning_rate = rate
+
+
 def _progan_images(x, options):
     """Images for --model progan: square, at --resolution (a power of two; default:
     the size rounded up to one), padded with black when smaller, resized when larger."""
@@ -647,6 +681,8 @@ def train(args):
             elif model.generator_ema != options["generator_ema"]:  # run.json lags the checkpoint
                 raise ValueError(f"--generator-ema {options['generator_ema']}: {model_path} already keeps a "
                                  f"moving average with decay {model.generator_ema}; resume with that decay.")
+        if args.lr is not None and args.lr != (recorded or {}).get("lr"):
+            _set_learning_rate(model, args.lr, model_path)
     elif domain_model:
         model = _build_domain_model(options, tuple(x.shape[1:]), len(domains))
         stargan_steps = options["model"] == "stargan" and options["d_steps"]
@@ -915,12 +951,18 @@ def sample(args):
         )
     if args.label is not None and not getattr(model, "generates_by_class", False):
         raise ValueError(f"--label: {type(model).__name__} is not class-conditional; leave it out.")
-    if args.burn_in is not None and not args.rejection_sampling:
-        raise ValueError("--burn-in applies to --rejection-sampling only; add that or leave --burn-in out.")
+    for flag in ("burn_in", "burn_in_quantile"):
+        if getattr(args, flag) is not None and not args.rejection_sampling:
+            raise ValueError(f"{_flag(flag)} applies to --rejection-sampling only; add that or leave "
+                             f"{_flag(flag)} out.")
     if args.rejection_sampling:
         from kerasgan.sampling import DiscriminatorRejectionSampler
 
-        sampler = DiscriminatorRejectionSampler(model, burn_in=args.burn_in or 10_000)
+        quantile = 1.0 if args.burn_in_quantile is None else args.burn_in_quantile
+        if not 0.0 < quantile <= 1.0:
+            raise ValueError(f"--burn-in-quantile must be in (0, 1] (1: the burn-in's largest logit); "
+                             f"got {quantile}.")
+        sampler = DiscriminatorRejectionSampler(model, burn_in=args.burn_in or 10_000, burn_in_quantile=quantile)
         images = sampler.sample(args.num, seed=args.seed)
         rows = None
         source = " (G itself, not its moving average)" if getattr(model, "ema_generator", None) is not None else ""

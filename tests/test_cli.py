@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -56,9 +57,19 @@ def test_train_writes_weights_samples_and_history_then_resumes(tmp_path, capsys)
     captured = capsys.readouterr()
     assert "--batch-size 32 overrides the run's 64" in captured.err and "nothing to train" in captured.out
     # A model flag cannot change on resume.
-    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "4", "--lr", "0.1"]) == 2
-    assert "--lr 0.1 cannot change on --resume" in capsys.readouterr().err
+    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "4", "--filters", "16"]) == 2
+    assert "--filters 16 cannot change on --resume" in capsys.readouterr().err
     assert json.loads((out / "run.json").read_text())["epochs_completed"] == 3
+    # The learning rate can (a step decay): the optimizers keep their state.
+    assert cli.main(["train", "--out", str(out), "--resume", "--epochs", "4", "--lr", "0.05", "--verbose", "0"]) == 0
+    assert "--lr 0.05: every player's learning rate becomes 0.05" in capsys.readouterr().err
+    decayed = keras.saving.load_model(out / "model.keras")
+    rates = {player: float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+             for player, optimizer in decayed.optimizer.optimizers.items()}
+    assert rates == pytest.approx({"generator": 0.05, "discriminator": 0.05})
+    assert int(decayed.optimizer.iterations.numpy()) == 4 * 4  # counted on from the checkpoint
+    run = json.loads((out / "run.json").read_text())
+    assert run["options"]["lr"] == 0.05 and run["commands"][-1].endswith("--lr 0.05 --verbose 0")
     # A run.json of an older kerasgan, without the options: model flags cannot be checked.
     run = json.loads((out / "run.json").read_text())
     del run["options"]
@@ -75,11 +86,20 @@ def test_train_writes_weights_samples_and_history_then_resumes(tmp_path, capsys)
     capsys.readouterr()
     assert cli.main(["sample", str(out / "model.keras"), "--num", "6", "--rejection-sampling", "--burn-in", "200",
                      "--out", str(tmp_path / "r.npy")]) == 0
-    assert "rejection sampling kept" in capsys.readouterr().out
+    exact = capsys.readouterr().out
+    assert "rejection sampling kept" in exact
     kept = np.load(tmp_path / "r.npy")
     assert kept.shape == (6, 8, 8, 1) and np.abs(kept).max() <= 1.0
-    assert cli.main(["sample", str(out / "model.keras"), "--burn-in", "200"]) == 2
-    assert "--burn-in applies to --rejection-sampling only" in capsys.readouterr().err
+    # D's logit bounded at the burn-in's median: at least the half above it is kept.
+    assert cli.main(["sample", str(out / "model.keras"), "--num", "6", "--rejection-sampling", "--burn-in", "200",
+                     "--burn-in-quantile", "0.5", "--out", str(tmp_path / "r.npy")]) == 0
+    rates = [float(re.search(r"kept ([\d.]+)%", text).group(1)) for text in (exact, capsys.readouterr().out)]
+    assert rates[1] >= 45.0 and rates[1] >= rates[0]
+    assert cli.main(["sample", str(out / "model.keras"), "--rejection-sampling", "--burn-in-quantile", "0"]) == 2
+    assert "--burn-in-quantile must be in (0, 1]" in capsys.readouterr().err
+    for flag, value in (("--burn-in", "200"), ("--burn-in-quantile", "0.9")):
+        assert cli.main(["sample", str(out / "model.keras"), flag, value]) == 2
+        assert f"{flag} applies to --rejection-sampling only" in capsys.readouterr().err
 
 
 def test_cli_errors_are_clear(tmp_path, capsys):
@@ -319,6 +339,10 @@ def test_cyclegan_trains_on_its_built_in_task_reports_and_resumes(tmp_path, caps
     assert int(resumed.optimizer.iterations.numpy()) == 4
     assert json.loads((out / "run.json").read_text())["epochs_completed"] == 2
     capsys.readouterr()
+    # Its rate follows the paper's linear decay: --lr cannot replace it on resume.
+    assert cli.main([*args, "--epochs", "3", "--resume", "--lr", "1e-3"]) == 2
+    assert "follow a learning-rate schedule" in capsys.readouterr().err
+    assert json.loads((out / "run.json").read_text())["epochs_completed"] == 2
     assert cli.main(["train", "--model", "cyclegan", "--dataset", "digits", "--out", str(tmp_path / "x"),
                      "--verbose", "0"]) == 2
     assert "--model cyclegan trains on two domains" in capsys.readouterr().err

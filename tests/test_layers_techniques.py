@@ -449,3 +449,50 @@ def test_optimizer_keeps_clipped_weights_within_bounds():
     kernel, bias = model.get_weights()
     assert np.abs(kernel).max() <= 0.01 + 1e-7 and np.abs(bias).max() <= 0.01 + 1e-7
     assert np.isclose(np.abs(kernel).max(), 0.01)  # the update hit the bound
+
+
+# --------------------------------------------------------------------------
+# RandomFourierFeatures
+# --------------------------------------------------------------------------
+def test_random_fourier_features_match_numpy_and_round_trip(tmp_path):
+    from kerasgan.layers import RandomFourierFeatures
+
+    x = _normal((16, 3), 0)
+    model = keras.Sequential([keras.Input((3,)), RandomFourierFeatures(5, scale=2.0, seed=1)])
+    frequencies = _np(model.layers[0].frequencies)
+    assert frequencies.shape == (3, 5) and not model.layers[0].trainable_weights
+    expected = np.concatenate([np.sin(x @ frequencies), np.cos(x @ frequencies)], axis=-1)
+    np.testing.assert_allclose(_np(model(x)), expected, rtol=1e-5, atol=1e-5)
+    # B's draw follows its standard deviation, and the seed fixes it.
+    wide = RandomFourierFeatures(4000, scale=10.0, seed=2)
+    wide.build((None, 2))
+    assert abs(_np(wide.frequencies).std() - 10.0) < 0.3
+    again = RandomFourierFeatures(5, scale=2.0, seed=1)
+    again.build((None, 3))
+    np.testing.assert_array_equal(_np(again.frequencies), frequencies)
+    restored = _round_trip(model, tmp_path)
+    np.testing.assert_allclose(_np(restored(x)), _np(model(x)), rtol=1e-6)
+    assert restored.layers[0].get_config()["scale"] == 2.0
+    for bad in ({"features": 0}, {"features": 2.5}, {"features": 4, "scale": 0.0}, {"features": 4, "scale": "1"},
+                {"features": 4, "scale": float("inf")}, {"features": 4, "seed": "0"}):
+        with pytest.raises(ValueError, match="RandomFourierFeatures needs"):
+            RandomFourierFeatures(**bad)
+
+
+def test_random_fourier_features_keep_float32_phases_under_mixed_precision():
+    from kerasgan.layers import RandomFourierFeatures
+
+    x = 3.0 * _normal((64, 2), 3)
+    layer = RandomFourierFeatures(32, scale=10.0, seed=0)
+    exact = _np(layer(x))
+    previous = keras.config.dtype_policy()
+    try:
+        keras.config.set_dtype_policy("mixed_float16")
+        mixed = RandomFourierFeatures(32, scale=10.0, seed=0)
+        out = mixed(x)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    # float32 throughout (16-bit inputs and phases of ~100 would be off by up to 0.1).
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    assert _np(mixed.frequencies).dtype == np.float32
+    np.testing.assert_allclose(_np(out), exact, rtol=1e-5, atol=1e-5)

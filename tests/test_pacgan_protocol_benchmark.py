@@ -5,6 +5,8 @@ import os
 import numpy as np
 import pytest
 
+import kerasgan
+
 from conftest import load_script
 
 # The benchmark script's plumbing: run once (scripts/test.sh).
@@ -136,8 +138,8 @@ def test_a_moving_average_started_after_some_epochs(bench, monkeypatch):
 def test_a_short_run_with_discriminator_rejection_sampling(bench, capsys):
     tiny = dict(bench.PACGAN, num_examples=1000, iterations_per_epoch=4, packs_per_batch=8,
                 generator_units=16, discriminator_units=8, eval_samples=200, drs_burn_in=400,
-                progress=True)
-    for method in ("gan+ema+drs", "pacgan4+drs", "pacgan4+drs-mates"):
+                progress=True, drs_fit=dict(bench.PACGAN["drs_fit"], features=8, hidden=(8,), epochs=1))
+    for method in ("gan+ema+drs", "pacgan4+drs", "pacgan4+drs-mates", "pacgan4+ema+drs-fit"):
         result = bench.run_one(method, "ring", seed=0, protocol=tiny, epochs=1)
         point = result["curve"][-1]
         # The run's figures are the rejection sampler's; the same sampler
@@ -145,13 +147,21 @@ def test_a_short_run_with_discriminator_rejection_sampling(bench, capsys):
         assert point["high_quality_fraction"] == result["high_quality_fraction"]
         assert {"plain_modes_covered", "plain_high_quality_fraction"} <= set(point)
         assert 0.0 < point["acceptance_rate"] <= 1.0
-        averaged = method == "gan+ema+drs"
+        averaged = method in ("gan+ema+drs", "pacgan4+ema+drs-fit")
         assert ("generator_drs_acceptance_rate" in point) == averaged
         assert ("generator_modes_covered" in point) == averaged
         assert f"ring {method} seed 0, 4 iterations" in capsys.readouterr().err  # --progress
-    # Training is the base method's: the same networks and options.
+    # Training is the base method's: the same networks and options; a fitted
+    # discriminator changes neither the trained model nor the training's randomness.
     model = bench.build_model("pacgan4+ema+drs", 0, tiny)
     assert model.packing == 4 and model.generator_ema == 0.999
+    plain = bench.run_one("pacgan4+ema", "ring", seed=0, protocol=dict(tiny, eval_every=1), epochs=2)
+    fitted = bench.run_one("pacgan4+ema+drs-fit", "ring", seed=0, protocol=dict(tiny, eval_every=1), epochs=2)
+    assert [p["high_quality_fraction"] for p in plain["curve"]] == [
+        p["plain_high_quality_fraction"] for p in fitted["curve"]]
+    assert plain["final_logs"] == fitted["final_logs"]
+    network = bench.rejection_network(tiny, 0)
+    assert isinstance(network.layers[0], kerasgan.layers.RandomFourierFeatures)
 
 
 def test_evaluations_every_few_epochs_and_after_the_last(bench):

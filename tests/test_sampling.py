@@ -145,3 +145,94 @@ def test_a_hopeless_search_stops_with_the_acceptance_rate():
     sampler = DiscriminatorRejectionSampler(model, gamma=12.0, burn_in=1000, max_candidates=5000)
     with pytest.raises(RuntimeError, match=r"kept \d+ of 5,000 candidates .* max_candidates=5,000"):
         sampler.sample(1000, seed=0)
+
+
+def exact_ratio_network():
+    """A per-sample network of the exact log ratio's form, a·x² + b·x + c."""
+    x = keras.Input((1,))
+    features = keras.layers.Concatenate()([x, keras.layers.Multiply()([x, x])])
+    return keras.Model(x, keras.layers.Dense(1, name="score")(features))
+
+
+def test_a_given_discriminator_replaces_the_models():
+    # A packed D trained with the least-squares loss: its own logit would be refused...
+    model = exact_ratio_gan(packing=2)
+    model.compile(loss="least_squares")
+    with pytest.raises(ValueError, match="is no density ratio"):
+        DiscriminatorRejectionSampler(model)
+    # ...a per-sample network with the exact ratio filters each sample.
+    network = exact_ratio_network()
+    network.get_layer("score").set_weights([np.array([[LINEAR], [QUADRATIC]], "float32"),
+                                            np.array([CONSTANT], "float32")])
+    sampler = DiscriminatorRejectionSampler(model, discriminator=network, burn_in=20_000, batch_size=2000)
+    x = sampler.sample(4000, seed=0)
+    np.testing.assert_allclose([x.mean(), x.std()], [1.0, 0.5], atol=0.05)
+    np.testing.assert_allclose(sampler.acceptance_rate, math.exp(-(8.0 / 3.0 + CONSTANT)), rtol=0.15)
+    with pytest.raises(ValueError, match="a given discriminator scores single samples"):
+        DiscriminatorRejectionSampler(model, discriminator=network, pack_mates=2)
+    with pytest.raises(ValueError, match="discriminator must be a network"):
+        DiscriminatorRejectionSampler(model, discriminator="d")
+    two = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="one logit per pack"):
+        DiscriminatorRejectionSampler(model, discriminator=two, burn_in=10).sample(5)
+
+
+def test_burn_in_quantile_bounds_the_ratio_at_that_quantile():
+    model = exact_ratio_gan()
+    q, burn_in, batch = 0.9, 4000, 1000
+    sampler = DiscriminatorRejectionSampler(model, burn_in=burn_in, batch_size=batch, burn_in_quantile=q)
+    x = sampler.sample(3000, seed=3)
+    # The burn-in's candidates are the first latent draws of the seed's stream (G is the identity).
+    rng = np.random.default_rng(3)
+    z = np.concatenate([model.latent_noise(batch, seed=rng) for _ in range(burn_in // batch)]).ravel()
+    logits = QUADRATIC * z.astype("float64") ** 2 + LINEAR * z + CONSTANT
+    np.testing.assert_allclose(sampler.max_logit, np.quantile(logits, q), rtol=1e-5)  # and it stayed there
+    # Acceptance min(1, exp(D̃ - D̃_M)) (up to ε): its mean over N(0, 1) in numpy.
+    fresh = np.random.default_rng(9).standard_normal(400_000)
+    expected = sampler.acceptance_probability(QUADRATIC * fresh ** 2 + LINEAR * fresh + CONSTANT, sampler.max_logit)
+    np.testing.assert_allclose(sampler.acceptance_rate, expected.mean(), rtol=0.05)
+    assert sampler.acceptance_rate > 1.05 * math.exp(-(8.0 / 3.0 + CONSTANT))  # above the exact rule's
+    # The accepted density is N(0, 1)·min(1, ratio/M): closer to the data's mean than G's, not all the way.
+    weights = expected / expected.sum()
+    np.testing.assert_allclose(x.mean(), np.sum(weights * fresh), atol=0.05)
+    for bad in (0.0, 1.5, True, "0.5"):
+        with pytest.raises(ValueError, match="burn_in_quantile must be in"):
+            DiscriminatorRejectionSampler(model, burn_in_quantile=bad)
+    # 1 is the running maximum: the default, sample for sample.
+    default = DiscriminatorRejectionSampler(model, burn_in=2000).sample(500, seed=4)
+    np.testing.assert_array_equal(
+        DiscriminatorRejectionSampler(model, burn_in=2000, burn_in_quantile=1.0).sample(500, seed=4), default)
+
+
+def test_a_fitted_discriminator_learns_the_log_ratio_and_filters_to_the_data():
+    from kerasgan.sampling import fit_rejection_discriminator
+
+    model = exact_ratio_gan()
+    real = np.random.default_rng(0).normal(1.0, 0.5, (20_000, 1)).astype("float32")
+    keras.utils.set_random_seed(0)
+    network = exact_ratio_network()
+    history = fit_rejection_discriminator(model, real, network, epochs=8, batch_size=400,
+                                          optimizer=keras.optimizers.Adam(0.05), seed=0)
+    assert len(history["loss"]) == 8 and history["loss"][-1] < history["loss"][0]
+    # Accuracy: the share on the right side of logit 0 (≈ the last epoch's, on fresh pairs).
+    fake = model.generate(20_000, seed=5)
+    logits = keras.ops.convert_to_numpy(network(np.concatenate([real, fake]))).ravel()
+    right = np.mean(np.concatenate([logits[:20_000] > 0, logits[20_000:] <= 0]))
+    np.testing.assert_allclose(history["accuracy"][-1], right, atol=0.02)
+    # Logistic regression on equal numbers: the logit is log p_data/p_G.
+    kernel, bias = network.get_layer("score").get_weights()
+    np.testing.assert_allclose([kernel[0, 0], kernel[1, 0], bias[0]], [LINEAR, QUADRATIC, CONSTANT], atol=0.25)
+    x = DiscriminatorRejectionSampler(model, discriminator=network, burn_in=20_000, batch_size=2000).sample(3000, seed=0)
+    np.testing.assert_allclose([x.mean(), x.std()], [1.0, 0.5], atol=0.06)
+    with pytest.raises(ValueError, match="moving average"):
+        fit_rejection_discriminator(model, real, network, ema=True)
+    with pytest.raises(ValueError, match="Expected training samples of shape"):
+        fit_rejection_discriminator(model, real[:, :, None], network)
+    two = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="one logit per sample"):
+        fit_rejection_discriminator(model, real, two)
+    with pytest.raises(ValueError, match="at least 2 real samples"):
+        fit_rejection_discriminator(model, real[:1], network)
+    conditional = models.ConditionalGAN(data_shape=(8, 8, 1), num_classes=3, latent_dim=4, seed=0)
+    with pytest.raises(ValueError, match="unconditional latent-vector GAN"):
+        fit_rejection_discriminator(conditional, real, network)

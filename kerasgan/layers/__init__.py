@@ -3,6 +3,7 @@
 from kerasgan.layers.image_pool import ImagePool, pool_step  # noqa: F401
 from kerasgan.layers.instance_normalization import InstanceNormalization  # noqa: F401
 from kerasgan.layers.maxout import Maxout  # noqa: F401
+from kerasgan.layers.random_fourier_features import RandomFourierFeatures  # noqa: F401
 from kerasgan.layers.reflection_padding2d import ReflectionPadding2D  # noqa: F401
 from kerasgan.layers.subpixel_conv2d_transpose import (  # noqa: F401
     SubPixelConv2DTranspose,

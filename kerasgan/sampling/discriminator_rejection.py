@@ -31,8 +31,22 @@ class DiscriminatorRejectionSampler:
     whole packs are accepted or rejected, so the accepted samples follow
     p_data under the same assumption. The sampler reads D's adversarial
     output (`model.adversarial_output`: the semi-supervised GAN's
-    logsumexp of its class logits); D is used as trained (the paper's
-    fine-tuning of D on held-out data is not done).
+    logsumexp of its class logits), as trained.
+
+    `discriminator=` replaces D by a network fitted after training to tell
+    real samples from this sampler's own, one sample at a time
+    (`fit_rejection_discriminator`: the paper's Algorithm 1 keeps training
+    D before sampling). Fitted with the sampler's `ema`, its logit
+    estimates log p_data/p of the samples actually filtered (the moving
+    average's included), whatever the model's loss, packing or layers. It
+    must score each sample on its own (no batch statistics).
+
+    `burn_in_quantile` below 1 takes D̃_M as that quantile of the burn-in
+    logits, fixed from then on, rather than their maximum: samples above
+    it are accepted outright. The exact rule's acceptance rate is the
+    ratio's mean over its maximum, which a single outlying logit drives to
+    zero; a quantile keeps the rule's ordering (the lower a sample's ratio,
+    the likelier its rejection) at a useful rate.
 
     Example:
 
@@ -61,16 +75,75 @@ class DiscriminatorRejectionSampler:
             the sum of the pack's per-sample log ratios, the mates add a
             constant, so each sample is accepted by its own ratio
             (acceptance about 1/M rather than 1/Mᵐ). Default: whole packs.
+        discriminator: a network that maps a batch of samples to one logit
+            each, used instead of the model's D (e.g. from
+            `fit_rejection_discriminator`). Default: the model's D.
+        burn_in_quantile: D̃_M is this quantile of the burn-in logits, in
+            (0, 1]; 1 (the default) is their maximum, which later larger
+            logits raise.
     """
 
     def __init__(self, model, gamma=0.0, epsilon=1e-6, burn_in=10_000, batch_size=1000, ema=False,
-                 max_candidates=100_000_000, pack_mates=None):
+                 max_candidates=100_000_000, pack_mates=None, discriminator=None, burn_in_quantile=1.0):
         if not isinstance(model, LatentGAN):
             raise ValueError(
                 f"Discriminator rejection sampling filters a latent-vector GAN's samples with its "
                 f"discriminator; {type(model).__name__} is not one (a kerasgan LatentGAN: GAN, DCGAN, "
                 "NetworkGAN, ...)."
             )
+        if model.generates_by_class:
+            raise ValueError(
+                f"{type(model).__name__} is class-conditional; DiscriminatorRejectionSampler "
+                "supports unconditional models only."
+            )
+        if discriminator is not None:
+            if not callable(discriminator):
+                raise ValueError(f"discriminator must be a network that maps samples to logits (a Keras "
+                                 f"model); got {discriminator!r}.")
+            if pack_mates is not None:
+                raise ValueError("pack_mates scores samples with the model's packed discriminator; a "
+                                 "given discriminator scores single samples: leave it out.")
+        else:
+            self._check_model_discriminator(model)
+        burn_in = validation.positive_int(burn_in, "burn_in")
+        batch_size = validation.positive_int(batch_size, "batch_size")
+        max_candidates = validation.positive_int(max_candidates, "max_candidates")
+        if not np.isfinite(gamma):
+            raise ValueError(f"gamma must be a finite number; got {gamma!r}.")
+        if not 0.0 < epsilon < 1.0:
+            raise ValueError(f"epsilon must be in (0, 1); got {epsilon!r}.")
+        if isinstance(burn_in_quantile, bool) or not isinstance(burn_in_quantile, (int, float, np.floating)) \
+                or not 0.0 < burn_in_quantile <= 1.0:
+            raise ValueError(f"burn_in_quantile must be in (0, 1] (1: the burn-in's largest logit); "
+                             f"got {burn_in_quantile!r}.")
+        if ema and model.ema_generator is None:
+            raise ValueError("ema=True needs a model that keeps a moving average of G.")
+        self.model = model
+        self.discriminator = discriminator
+        self.burn_in_quantile = float(burn_in_quantile)
+        self.gamma = float(gamma)
+        self.epsilon = float(epsilon)
+        self.burn_in = burn_in
+        # A given discriminator scores single samples.
+        self.packing = 1 if discriminator is not None else model.packing
+        # Whole packs per call.
+        self.batch_size = max(self.packing, batch_size // self.packing * self.packing)
+        self.ema = bool(ema)
+        if pack_mates is not None:
+            if self.packing == 1:
+                raise ValueError("pack_mates scores single samples with a packed discriminator; this "
+                                 "model has no packing (packing=1): leave it out.")
+            pack_mates = validation.positive_int(pack_mates, "pack_mates")
+        self.pack_mates = pack_mates
+        self.mates = None
+        self.max_candidates = max_candidates
+        self.max_logit = None
+        self.candidates = 0
+        self.accepted = 0
+
+    @staticmethod
+    def _check_model_discriminator(model):
+        """Refuses a model whose own D's logit is no density ratio."""
         if not model.uses_adversarial_loss:
             raise ValueError(
                 f"{type(model).__name__}'s discriminator gives no logit (it is scored by its own "
@@ -94,11 +167,6 @@ class DiscriminatorRejectionSampler:
                 f"smoothing (got label_smoothing={loss.label_smoothing}): with it the optimal "
                 "logit is no longer log p_data/p_G."
             )
-        if model.generates_by_class:
-            raise ValueError(
-                f"{type(model).__name__} is class-conditional; DiscriminatorRejectionSampler "
-                "supports unconditional models only."
-            )
         batch_dependent = [layer.name for layer in model.discriminator._flatten_layers(include_self=False)
                            if isinstance(layer, MinibatchDiscrimination)]
         if batch_dependent:
@@ -107,34 +175,6 @@ class DiscriminatorRejectionSampler:
                 "others of its batch, so its logit is no density ratio of one sample; discriminator "
                 "rejection sampling cannot use it."
             )
-        burn_in = validation.positive_int(burn_in, "burn_in")
-        batch_size = validation.positive_int(batch_size, "batch_size")
-        max_candidates = validation.positive_int(max_candidates, "max_candidates")
-        if not np.isfinite(gamma):
-            raise ValueError(f"gamma must be a finite number; got {gamma!r}.")
-        if not 0.0 < epsilon < 1.0:
-            raise ValueError(f"epsilon must be in (0, 1); got {epsilon!r}.")
-        if ema and model.ema_generator is None:
-            raise ValueError("ema=True needs a model that keeps a moving average of G.")
-        self.model = model
-        self.gamma = float(gamma)
-        self.epsilon = float(epsilon)
-        self.burn_in = burn_in
-        self.packing = model.packing
-        # Whole packs per call.
-        self.batch_size = max(self.packing, batch_size // self.packing * self.packing)
-        self.ema = bool(ema)
-        if pack_mates is not None:
-            if self.packing == 1:
-                raise ValueError("pack_mates scores single samples with a packed discriminator; this "
-                                 "model has no packing (packing=1): leave it out.")
-            pack_mates = validation.positive_int(pack_mates, "pack_mates")
-        self.pack_mates = pack_mates
-        self.mates = None
-        self.max_candidates = max_candidates
-        self.max_logit = None
-        self.candidates = 0
-        self.accepted = 0
 
     @property
     def acceptance_rate(self):
@@ -155,8 +195,12 @@ class DiscriminatorRejectionSampler:
         return self._pack_logits(samples)
 
     def _pack_logits(self, samples):
-        outputs = self.model.discriminate(ops.convert_to_tensor(samples), training=False)
-        logits = np.asarray(ops.convert_to_numpy(self.model.adversarial_output(outputs)), "float64")
+        if self.discriminator is not None:
+            logits = np.asarray(ops.convert_to_numpy(self.discriminator(ops.convert_to_tensor(samples))),
+                                "float64")
+        else:
+            outputs = self.model.discriminate(ops.convert_to_tensor(samples), training=False)
+            logits = np.asarray(ops.convert_to_numpy(self.model.adversarial_output(outputs)), "float64")
         packs = len(samples) // self.packing
         if logits.size != packs:
             raise ValueError(
@@ -185,9 +229,9 @@ class DiscriminatorRejectionSampler:
         """`n` accepted samples as a numpy array.
 
         A new sampler given the same seed returns the same samples. The
-        burn-in runs on the first call only, and D̃_M persists (and may rise)
-        from call to call, so a second call with a seed continues from
-        there."""
+        burn-in runs on the first call only, and D̃_M persists (and, with
+        `burn_in_quantile=1`, may rise) from call to call, so a second call
+        with a seed continues from there."""
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"sample needs n, a whole number of samples >= 1; got {n!r}.")
         rng = np.random.default_rng(seed)
@@ -196,10 +240,10 @@ class DiscriminatorRejectionSampler:
                 latent=self.model.latent_noise(self.pack_mates * (self.packing - 1), seed=rng), ema=self.ema)
             self.mates = drawn.reshape((self.pack_mates, self.packing - 1) + drawn.shape[1:])
         if self.max_logit is None:  # D̃_M from `burn_in` samples (whole batches)
-            scored, self.max_logit = 0, -np.inf
-            while scored < self.burn_in:
-                self.max_logit = max(self.max_logit, float(self._candidates(self.batch_size, rng)[1].max()))
-                scored += self.batch_size
+            scored = []
+            while len(scored) * self.batch_size < self.burn_in:
+                scored.append(self._candidates(self.batch_size, rng)[1])
+            self.max_logit = float(np.quantile(np.concatenate(scored), self.burn_in_quantile))
         kept = []
         count = 0
         while count < n:
@@ -211,7 +255,8 @@ class DiscriminatorRejectionSampler:
                     "is far above most samples'. Raise max_candidates, or accept more with a negative gamma."
                 )
             samples, logits = self._candidates(self.batch_size, rng)
-            self.max_logit = max(self.max_logit, float(logits.max()))
+            if self.burn_in_quantile == 1.0:  # the largest logit seen so far
+                self.max_logit = max(self.max_logit, float(logits.max()))
             accept = rng.random(len(logits)) < self.acceptance_probability(logits, self.max_logit)
             self.candidates += len(samples)
             if self.mates is None:  # a pack's verdict holds for each of its samples
@@ -224,6 +269,6 @@ class DiscriminatorRejectionSampler:
     def __repr__(self):
         return (
             f"DiscriminatorRejectionSampler(model={self.model.name!r}, gamma={self.gamma}, "
-            f"epsilon={self.epsilon}, burn_in={self.burn_in})"
+            f"epsilon={self.epsilon}, burn_in={self.burn_in}, burn_in_quantile={self.burn_in_quantile})"
         )
 
