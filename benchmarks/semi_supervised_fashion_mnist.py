@@ -76,6 +76,9 @@ def parse_args(argv=None):
     p.add_argument("--supervised-weight", type=float, default=2.0,
                    help="the reference weighs its supervised loss 1 against 0.5 x the two "
                         "unsupervised terms, which kerasgan's loss sums unhalved")
+    p.add_argument("--entropy-weight", type=float, default=0.0,
+                   help="weight of the conditional entropy of D's classes on the unlabelled "
+                        "images, added to D's loss (Dai et al. 2017, §4; 0: Salimans et al.)")
     p.add_argument("--average-every", type=int, default=10,
                    help="iterations between snapshots of D's weights for the average")
     p.add_argument("--average-horizon", type=int, default=50,
@@ -87,6 +90,12 @@ def parse_args(argv=None):
     p.add_argument("--plot", default=None, help="PNG of the test-error curves (also redrawn from "
                    "--from-json without training)")
     p.add_argument("--from-json", default=None, help="with --plot: draw from this result file")
+    p.add_argument("--label-structure", action="store_true",
+                   help="instead of the comparison: how far labels follow the data's neighbourhoods "
+                        "(1-nearest-neighbour test error per class with all 60,000 training labels, "
+                        "on the pixels) and the D network trained on all 60,000 labels for "
+                        "--all-labels-epochs (the room a semi-supervised method has); writes --json")
+    p.add_argument("--all-labels-epochs", type=int, default=30)
     p.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 100 labels, few iterations and epochs")
     p.add_argument("--json", default=None, help=f"output JSON (default {DEFAULT_JSON}; "
                    "--quick writes nothing unless given)")
@@ -98,8 +107,10 @@ def parse_args(argv=None):
         args.checkpoints = min(args.checkpoints, 2)
         args.max_epochs = min(args.max_epochs, 6)
         args.patience = min(args.patience, 3)
+    if args.quick:
+        args.all_labels_epochs = min(args.all_labels_epochs, 2)
     if args.json is None and not args.quick:
-        args.json = DEFAULT_JSON
+        args.json = DEFAULT_JSON.replace(".json", "_label_structure.json") if args.label_structure else DEFAULT_JSON
     if args.iterations % args.checkpoints:
         p.error("--iterations must be a multiple of --checkpoints")
     for n in args.labels:
@@ -241,6 +252,13 @@ def test_error(predictions, labels):
     return float(np.mean(np.asarray(predictions) != np.asarray(labels)))
 
 
+def confusion(predictions, labels):
+    """Counts: row = true class, column = predicted class."""
+    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), "int64")
+    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
+    return matrix.tolist()
+
+
 def has_batch_norm(network):
     return any(isinstance(l, keras.layers.BatchNormalization) for l in network.layers)
 
@@ -252,7 +270,7 @@ def run_ssgan(args, seed, xs, ys, x_test, y_test, x_init, x_calibration):
     model = SemiSupervisedGAN(
         data_shape=IMAGE_SHAPE, num_classes=NUM_CLASSES, latent_dim=args.latent_dim,
         generator=generator, discriminator=discriminator, feature_matching=features,
-        supervised_weight=args.supervised_weight, seed=seed,
+        supervised_weight=args.supervised_weight, entropy_weight=args.entropy_weight, seed=seed,
     )
     model.compile(generator_optimizer=optimizer(args), discriminator_optimizer=optimizer(args))
     average = WeightAverage(model.discriminator, args.average_every, args.average_horizon)
@@ -288,6 +306,7 @@ def run_ssgan(args, seed, xs, ys, x_test, y_test, x_init, x_calibration):
             + (f", {point['test_error_last_real_bn_stats']:.4f} real-data BN stats" if calibrate else "")
             + f"; {train_seconds:.0f} s; " + ", ".join(f"{k} {v:.3f}" for k, v in logs.items()))
     result = {k: curve[-1][k] for k in curve[-1] if k.startswith("test_error")}
+    result["confusion"] = average.evaluate(lambda: confusion(model.classify(x_test), y_test))
     result.update({"test_error": curve[-1]["test_error_averaged"],
                    "train_seconds": round(train_seconds, 1), "curve": curve})
     return result
@@ -331,7 +350,8 @@ def run_baseline(args, seed, x_lab, y_lab, x_test, y_test, x_init):
     compiled()
     keras.utils.set_random_seed(seed)
     net.fit(x_lab, y_lab, batch_size=args.baseline_batch_size, epochs=args.max_epochs, shuffle=True, verbose=0)
-    error_max = test_error(net.predict(x_test, batch_size=500, verbose=0).argmax(-1), y_test)
+    predictions_max = net.predict(x_test, batch_size=500, verbose=0).argmax(-1)
+    error_max = test_error(predictions_max, y_test)
     seconds = time.perf_counter() - start
     log(f"  baseline {len(y_lab)} labels seed {seed}: best epoch {best_epochs} of {len(val_loss)} "
         f"(val acc {history.history['val_accuracy'][best_epochs - 1]:.3f}); test error "
@@ -340,8 +360,58 @@ def run_baseline(args, seed, x_lab, y_lab, x_test, y_test, x_init):
     return {"test_error": error, "epochs": best_epochs, "epochs_run_early_stopping": len(val_loss),
             "test_error_early_stopped_on_90_percent": error_90,
             "test_error_max_epochs": error_max,
+            "confusion_max_epochs": confusion(predictions_max, y_test),
             "best_val_accuracy": float(history.history["val_accuracy"][best_epochs - 1]),
             "seconds": round(seconds, 1)}
+
+
+def nearest_neighbour_predictions(x_train, y_train, x_test, chunk=1000):
+    """Labels of each test image's nearest training image (Euclidean, on
+    the flattened pixels)."""
+    a = np.asarray(x_train, "float32").reshape(len(x_train), -1)
+    b = np.asarray(x_test, "float32").reshape(len(x_test), -1)
+    squared = (a * a).sum(1)
+    out = np.empty(len(b), np.asarray(y_train).dtype)
+    for i in range(0, len(b), chunk):
+        # ‖a‖² − 2 a·b ranks the training images as ‖a − b‖² does.
+        out[i : i + chunk] = np.asarray(y_train)[(squared[None, :] - 2 * b[i : i + chunk] @ a.T).argmin(1)]
+    return out
+
+
+def per_class_error(predictions, labels):
+    labels = np.asarray(labels)
+    wrong = np.asarray(predictions) != labels
+    return [float(wrong[labels == c].mean()) for c in range(NUM_CLASSES)]
+
+
+def run_label_structure(args, x, y, x_test, y_test):
+    """1-NN on the pixels with every training label, and the D network
+    (the baseline's classifier) trained on every training label."""
+    start = time.perf_counter()
+    nearest = nearest_neighbour_predictions(x, y, x_test)
+    result = {"nearest_neighbour": {
+        "test_error": test_error(nearest, y_test), "per_class_error": per_class_error(nearest, y_test),
+        "seconds": round(time.perf_counter() - start, 1)}}
+    log(f"1-NN, all {len(y)} labels: test error {result['nearest_neighbour']['test_error']:.4f}")
+    seed = args.seeds[0]
+    keras.utils.set_random_seed(seed)
+    x_init = x[np.random.default_rng(seed).choice(len(x), min(500, len(x)), replace=False)]
+    _, net, _ = build_networks(args, x_init)
+    net.compile(optimizer=optimizer(args),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    curve = []
+    start = time.perf_counter()
+    for epoch in range(args.all_labels_epochs):
+        net.fit(x, y, batch_size=args.baseline_batch_size, epochs=1, shuffle=True, verbose=0)
+        predictions = net.predict(x_test, batch_size=500, verbose=0).argmax(-1)
+        curve.append(test_error(predictions, y_test))
+        log(f"  all labels, epoch {epoch + 1}: test error {curve[-1]:.4f}")
+    result["all_labels"] = {
+        "seed": seed, "epochs": args.all_labels_epochs, "test_error": curve[-1],
+        "best_test_error": min(curve), "curve": curve,
+        "per_class_error": per_class_error(predictions, y_test),
+        "seconds": round(time.perf_counter() - start, 1)}
+    return result
 
 
 # ----------------------------------------------------------------- figure
@@ -399,6 +469,10 @@ def main(args):
     x_test, y_test = kerasgan.data.load_fashion_mnist("test", with_labels=True)
     y, y_test = y.astype("int32"), y_test.astype("int32")
     x_calibration = x[np.random.default_rng(12345).choice(len(x), 10_000, replace=False)]
+    if args.label_structure:
+        return write_json(args, {"benchmark": "semi_supervised_fashion_mnist --label-structure",
+                                 **run_label_structure(args, x, y, x_test, y_test)},
+                          time.perf_counter() - wall, load_start)
 
     rows = []
     for labels in args.labels:
@@ -455,30 +529,35 @@ def main(args):
                  f"at end {os.getloadavg()[0]:.2f}")
     print("\n".join(lines))
 
-    if args.json:
-        import importlib.metadata as md
-
-        versions = {"python": platform.python_version(), "keras": keras.__version__,
-                    "numpy": np.__version__, args.backend: md.version(args.backend)}
-        out = {
-            "benchmark": "semi_supervised_fashion_mnist",
-            "command": "python " + " ".join([os.path.relpath(__file__, os.path.dirname(HERE))] + sys.argv[1:]),
-            "settings": vars(args),
-            "backend": keras.backend.backend(),
-            "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                        "load_average_start": load_start, "load_average_end": os.getloadavg()},
-            "versions": versions,
-            "wall_seconds": round(wall, 1),
-            "summary": result,
-            "runs": rows,
-            "table": lines,
-        }
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
-        log(f"wrote {args.json}")
+    write_json(args, {"benchmark": "semi_supervised_fashion_mnist", "summary": result, "runs": rows,
+                      "table": lines}, wall, load_start)
     if args.plot:
         log(f"wrote {plot_curves(rows, args.plot)}")
+
+
+def write_json(args, content, wall, load_start):
+    """Writes `content` with the command, settings, machine, versions and
+    the run's `wall` seconds to `--json` (nothing without it)."""
+    if not args.json:
+        return
+    import importlib.metadata as md
+
+    out = {
+        "benchmark": content.pop("benchmark"),
+        "command": "python " + " ".join([os.path.relpath(__file__, os.path.dirname(HERE))] + sys.argv[1:]),
+        "settings": vars(args),
+        "backend": keras.backend.backend(),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                    "load_average_start": load_start, "load_average_end": os.getloadavg()},
+        "versions": {"python": platform.python_version(), "keras": keras.__version__,
+                     "numpy": np.__version__, args.backend: md.version(args.backend)},
+        "wall_seconds": round(wall, 1),
+        **content,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(out, f, indent=1)
+    log(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,14 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
+def _ssgan_batch(seed):
+    """Real and fake 2-D samples and labels, three of them −1 (unlabelled)."""
+    rng = np.random.default_rng(seed)
+    real = rng.standard_normal((6, 2)).astype("float32")
+    fake = rng.standard_normal((6, 2)).astype("float32")
+    return real, fake, np.array([-1, 2, -1, 0, 1, -1], "int32")
+
+
 # ------------------------------------------------------------ WeightNormDense
 def test_weight_norm_dense_matches_numpy_and_trains_only_what_it_should():
     x = _normal((6, 5), 0)
@@ -109,10 +117,7 @@ def test_ssgan_counts_only_unlabelled_examples_as_real_data():
         discriminator_width=(8,), data_range=None, seed=1, feature_matching=True,
     )
     model.compile()
-    rng = np.random.default_rng(6)
-    real = rng.standard_normal((6, 2)).astype("float32")
-    fake = rng.standard_normal((6, 2)).astype("float32")
-    labels = np.array([-1, 2, -1, 0, 1, -1], "int32")
+    real, fake, labels = _ssgan_batch(6)
     t = ops.convert_to_tensor
     loss, logs = model.discriminator_loss(t(real), t(labels), fake=t(fake))
     logits = _np(model.discriminator(real))
@@ -139,6 +144,38 @@ def test_ssgan_counts_only_unlabelled_examples_as_real_data():
     fake_features = _np(extractor(fake, training=True))
     np.testing.assert_allclose(
         float(g_loss), ((real_features[unlabelled].mean(0) - fake_features.mean(0)) ** 2).sum(), rtol=1e-5)
+
+
+def test_ssgan_entropy_term_is_the_conditional_entropy_of_the_unlabelled_examples():
+    # Dai et al. 2017, §4: D's loss gains w · mean over unlabelled x of
+    # −Σₖ p(k | x) log p(k | x), p the softmax of the K logits.
+    kwargs = dict(data_shape=(2,), num_classes=3, latent_dim=4, generator_width=(8,),
+                  discriminator_width=(8,), data_range=None, seed=1)
+    plain = models.SemiSupervisedGAN(**kwargs)
+    model = models.SemiSupervisedGAN(entropy_weight=0.7, **kwargs)
+    for m in (plain, model):
+        m.compile()
+    model.discriminator.set_weights(plain.discriminator.get_weights())
+    real, fake, labels = _ssgan_batch(8)
+    t = ops.convert_to_tensor
+    base, base_logs = plain.discriminator_loss(t(real), t(labels), fake=t(fake))
+    loss, logs = model.discriminator_loss(t(real), t(labels), fake=t(fake))
+    logits = _np(model.discriminator(real)).astype("float64")
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    entropy = -(p * np.log(p)).sum(1)[labels < 0].mean()
+    np.testing.assert_allclose(float(logs["conditional_entropy"]), entropy, rtol=1e-5)
+    np.testing.assert_allclose(float(loss), float(base) + 0.7 * entropy, rtol=1e-5)
+    assert "conditional_entropy" not in base_logs
+    assert "conditional_entropy" in model.log_names() and "conditional_entropy" not in plain.log_names()
+    # It trains, logs the term, and the option survives get_config.
+    x = np.random.default_rng(9).standard_normal((64, 2)).astype("float32")
+    y = np.where(np.arange(64) % 2 == 0, -1, np.arange(64) % 3).astype("int32")
+    history = model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["conditional_entropy"][-1])
+    assert models.SemiSupervisedGAN.from_config(model.get_config()).entropy_weight == 0.7
+    with pytest.raises(ValueError, match="entropy_weight must be >= 0"):
+        models.SemiSupervisedGAN(entropy_weight=-1, **kwargs)
 
 
 def test_ssgan_generates_without_labels_its_generator_is_unconditional():

@@ -77,17 +77,49 @@ def test_a_short_run_of_each_method(bench, networks):
     x, y = made_images(600)
     x_test, y_test = made_images(200, seed=1)
     args = bench.parse_args(["--quick", "--networks", networks, "--width", "8", "--iterations", "8",
-                             "--checkpoints", "2", "--batch-size", "40", "--average-every", "2"])
+                             "--checkpoints", "2", "--batch-size", "40", "--average-every", "2",
+                             "--entropy-weight", "0.5"])
     args.current_labels = 100
     from kerasgan.models import SemiSupervisedGAN
 
     xs, ys, labelled = SemiSupervisedGAN.training_arrays(x, y, 10, seed=0)
     ssgan = bench.run_ssgan(args, 0, xs, ys, x_test, y_test, x[:200], x[:100])
     assert [p["iterations"] for p in ssgan["curve"]] == [4, 8]
+    assert "conditional_entropy" in ssgan["curve"][-1]["logs"]  # --entropy-weight reached the model
     assert 0.0 <= ssgan["test_error"] <= 1.0 and ssgan["test_error"] == ssgan["test_error_averaged"]
     # Only a D with batch norm has the evaluation choice to report.
     assert ("test_error_last_real_bn_stats" in ssgan) == (networks != "mlp")
+    # The confusion matrix (rows: true class) agrees with the test error.
+    matrix = np.array(ssgan["confusion"])
+    assert matrix.shape == (10, 10) and matrix.sum() == len(y_test)
+    np.testing.assert_array_equal(matrix.sum(1), np.bincount(y_test, minlength=10))
+    assert 1 - np.trace(matrix) / len(y_test) == pytest.approx(ssgan["test_error"])
     baseline = bench.run_baseline(args, 0, x[labelled], y[labelled], x_test, y_test, x[:200])
     assert 1 <= baseline["epochs"] <= 6 and 0.0 <= baseline["test_error"] <= 1.0
+    matrix = np.array(baseline["confusion_max_epochs"])
+    assert 1 - np.trace(matrix) / len(y_test) == pytest.approx(baseline["test_error_max_epochs"])
+    np.testing.assert_array_equal(
+        bench.confusion([0, 2, 2, 1], [0, 2, 1, 1]),
+        np.diag([1, 1, 1] + [0] * 7) + np.eye(10, dtype=int)[[1]].T @ np.eye(10, dtype=int)[[2]])
     with pytest.raises(SystemExit):
         bench.parse_args(["--labels", "105"])
+
+
+def test_label_structure_nearest_neighbour_matches_numpy_and_the_all_labels_run(bench):
+    x, y = made_images(300)
+    x_test, y_test = made_images(70, seed=1)
+    x_test = x_test + np.random.default_rng(2).normal(0, 3.0, x_test.shape).astype("float32")
+    predictions = bench.nearest_neighbour_predictions(x, y, x_test, chunk=32)
+    distances = np.linalg.norm(
+        x_test.reshape(70, 1, -1).astype("float64") - x.reshape(1, 300, -1).astype("float64"), axis=-1)
+    np.testing.assert_array_equal(predictions, y[distances.argmin(1)])
+    errors = bench.per_class_error(predictions, y_test)
+    wrong = predictions != y_test
+    assert 0 < wrong.sum() < len(wrong)  # the noise makes some errors, not all
+    assert errors == pytest.approx([wrong[y_test == c].mean() for c in range(10)])
+    args = bench.parse_args(["--label-structure", "--all-labels-epochs", "2", "--quick"])
+    result = bench.run_label_structure(args, x, y, x_test, y_test)
+    assert result["nearest_neighbour"]["test_error"] == pytest.approx(wrong.mean())
+    run = result["all_labels"]
+    assert len(run["curve"]) == 2 and run["test_error"] == run["curve"][-1]
+    assert run["best_test_error"] == min(run["curve"]) and len(run["per_class_error"]) == 10

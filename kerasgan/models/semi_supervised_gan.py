@@ -29,6 +29,12 @@ class SemiSupervisedGAN(NetworkGAN):
 
     Args:
         supervised_weight: weight of the supervised cross-entropy.
+        entropy_weight: weight of the conditional entropy of D's class
+            probabilities p(k | x, k ≤ K) on the unlabelled real examples,
+            added to D's loss (Dai et al. 2017, "Good Semi-supervised
+            Learning That Requires a Bad GAN", §4: it pushes D's decision
+            boundaries away from dense regions of the unlabelled data).
+            Default 0: Salimans et al.'s loss.
         feature_matching: as for `LatentGAN` (default: the layer
             before D's output).
         **kwargs: `NetworkGAN` arguments; `num_classes` is required.
@@ -50,9 +56,19 @@ class SemiSupervisedGAN(NetworkGAN):
     techniques = NetworkGAN.per_sample_techniques  # D judges (x, y) per sample
     allows_unlabelled = True
 
-    def __init__(self, supervised_weight=1.0, feature_matching=True, **kwargs):
+    def __init__(self, supervised_weight=1.0, entropy_weight=0.0, feature_matching=True, **kwargs):
         self.supervised_weight = float(supervised_weight)
+        self.entropy_weight = float(entropy_weight)
+        if self.entropy_weight < 0:
+            raise ValueError(
+                f"entropy_weight must be >= 0 (a weight on the conditional entropy D "
+                f"minimizes); got {entropy_weight}."
+            )
         super().__init__(feature_matching=feature_matching, **kwargs)
+
+    def log_names(self):
+        names = super().log_names()
+        return names + ("conditional_entropy",) if self.entropy_weight else names
 
     def discriminator_options(self):
         return {"outputs": self.num_classes}
@@ -85,10 +101,20 @@ class SemiSupervisedGAN(NetworkGAN):
         loss = ops.sum(cross_entropy * labelled) / count
         correct = ops.cast(ops.argmax(real_outputs, axis=-1) == labels, real_outputs.dtype)
         accuracy = ops.sum(correct * labelled) / count
-        return self.supervised_weight * loss, {
-            "supervised_loss": loss,
-            "labelled_accuracy": accuracy,
-        }
+        logs = {"supervised_loss": loss, "labelled_accuracy": accuracy}
+        loss = self.supervised_weight * loss
+        if self.entropy_weight:
+            # Dai et al. 2017, §4: H(p(k | x)) = logsumexp(l) − Σₖ pₖ lₖ over
+            # the unlabelled examples (the weights of D's real term).
+            weights = self.real_weights(labels)
+            probabilities = ops.softmax(real_outputs, axis=-1)
+            entropy = ops.logsumexp(real_outputs, axis=-1) - ops.sum(
+                probabilities * real_outputs, axis=-1
+            )
+            entropy = ops.sum(entropy * weights) / ops.maximum(ops.sum(weights), 1.0)
+            loss = loss + self.entropy_weight * entropy
+            logs["conditional_entropy"] = entropy
+        return loss, logs
 
     def classify(self, x, batch_size=256):
         """Class predictions of the discriminator for samples `x`."""
@@ -162,4 +188,8 @@ class SemiSupervisedGAN(NetworkGAN):
         return x_train, y_train, chosen
 
     def get_config(self):
-        return {**super().get_config(), "supervised_weight": self.supervised_weight}
+        return {
+            **super().get_config(),
+            "supervised_weight": self.supervised_weight,
+            "entropy_weight": self.entropy_weight,
+        }
