@@ -107,7 +107,6 @@ def parse_args(argv=None):
         args.checkpoints = min(args.checkpoints, 2)
         args.max_epochs = min(args.max_epochs, 6)
         args.patience = min(args.patience, 3)
-    if args.quick:
         args.all_labels_epochs = min(args.all_labels_epochs, 2)
     if args.json is None and not args.quick:
         args.json = DEFAULT_JSON.replace(".json", "_label_structure.json") if args.label_structure else DEFAULT_JSON
@@ -288,10 +287,11 @@ def run_ssgan(args, seed, xs, ys, x_test, y_test, x_init, x_calibration):
                             shuffle=False, verbose=0, callbacks=[average])
         train_seconds += time.perf_counter() - start
         logs = {k: float(v[-1]) for k, v in history.history.items()}
+        averaged = average.evaluate(lambda: model.classify(x_test))
         point = {
             "iterations": (c + 1) * chunk // args.batch_size,
             "unlabelled_images_seen": int(np.sum(ys[order[: (c + 1) * chunk]] < 0)),
-            "test_error_averaged": average.evaluate(lambda: test_error(model.classify(x_test), y_test)),
+            "test_error_averaged": test_error(averaged, y_test),
             "test_error_last": test_error(model.classify(x_test), y_test),
         }
         if calibrate:  # the batch-norm choice: D's statistics as trained, or re-estimated on real images
@@ -306,7 +306,7 @@ def run_ssgan(args, seed, xs, ys, x_test, y_test, x_init, x_calibration):
             + (f", {point['test_error_last_real_bn_stats']:.4f} real-data BN stats" if calibrate else "")
             + f"; {train_seconds:.0f} s; " + ", ".join(f"{k} {v:.3f}" for k, v in logs.items()))
     result = {k: curve[-1][k] for k in curve[-1] if k.startswith("test_error")}
-    result["confusion"] = average.evaluate(lambda: confusion(model.classify(x_test), y_test))
+    result["confusion"] = confusion(averaged, y_test)  # the averaged D's, at the last checkpoint
     result.update({"test_error": curve[-1]["test_error_averaged"],
                    "train_seconds": round(train_seconds, 1), "curve": curve})
     return result
@@ -371,10 +371,11 @@ def nearest_neighbour_predictions(x_train, y_train, x_test, chunk=1000):
     a = np.asarray(x_train, "float32").reshape(len(x_train), -1)
     b = np.asarray(x_test, "float32").reshape(len(x_test), -1)
     squared = (a * a).sum(1)
-    out = np.empty(len(b), np.asarray(y_train).dtype)
+    y_train = np.asarray(y_train)
+    out = np.empty(len(b), y_train.dtype)
     for i in range(0, len(b), chunk):
         # ‖a‖² − 2 a·b ranks the training images as ‖a − b‖² does.
-        out[i : i + chunk] = np.asarray(y_train)[(squared[None, :] - 2 * b[i : i + chunk] @ a.T).argmin(1)]
+        out[i : i + chunk] = y_train[(squared[None, :] - 2 * b[i : i + chunk] @ a.T).argmin(1)]
     return out
 
 

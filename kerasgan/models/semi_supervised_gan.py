@@ -5,6 +5,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from kerasgan.losses.adversarial_loss import AdversarialLoss
 from kerasgan.models.network_gan import NetworkGAN
 
 
@@ -106,12 +107,11 @@ class SemiSupervisedGAN(NetworkGAN):
         if self.entropy_weight:
             # Dai et al. 2017, §4: H(p(k | x)) = logsumexp(l) − Σₖ pₖ lₖ over
             # the unlabelled examples (the weights of D's real term).
-            weights = self.real_weights(labels)
             probabilities = ops.softmax(real_outputs, axis=-1)
             entropy = ops.logsumexp(real_outputs, axis=-1) - ops.sum(
                 probabilities * real_outputs, axis=-1
             )
-            entropy = ops.sum(entropy * weights) / ops.maximum(ops.sum(weights), 1.0)
+            entropy = AdversarialLoss.mean(entropy, self.real_weights(labels))
             loss = loss + self.entropy_weight * entropy
             logs["conditional_entropy"] = entropy
         return loss, logs
