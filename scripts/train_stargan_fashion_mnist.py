@@ -120,6 +120,12 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None,
                    help="stop training after this many seconds (the steps done are reported)")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="fit the run to about this many seconds of training: a throwaway model of "
+                        "the same settings times --probe-steps train steps, then the run takes "
+                        "min(--iterations, budget / seconds per step) steps, its learning-rate "
+                        "decay scheduled for that length (for a machine of unknown speed)")
+    p.add_argument("--probe-steps", type=int, default=50, help="timed train steps of --time-budget's probe")
     p.add_argument("--log-every", type=int, default=100, help="train steps per logged epoch")
     p.add_argument("--eval-images", type=int, default=1000, help="test images scored (0: no evaluation)")
     p.add_argument("--save-model", action="store_true")
@@ -146,14 +152,9 @@ def preview_examples(seed=0, per_domain=2):
     return np.concatenate(images)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    started = time.perf_counter()
-    os.makedirs(args.out, exist_ok=True)
-    keras.utils.set_random_seed(args.seed)
-    x, y = load_task()
+def build_model(args, image_shape, iterations):
     model = kerasgan.models.StarGAN(
-        image_shape=x.shape[1:],
+        image_shape=image_shape,
         num_domains=len(DOMAIN_TASKS[TASK]),
         generator_filters=args.filters,
         residual_blocks=args.residual_blocks,
@@ -162,14 +163,61 @@ def main(argv=None):
         lambda_identity=args.lambda_identity,
         seed=args.seed,
     )
-    model.compile(optimizers=model.reference_optimizers(args.iterations))
+    model.compile(optimizers=model.reference_optimizers(iterations))
+    return model
+
+
+def probe_step_seconds(args, x, y):
+    """Seconds per train step of these settings on this machine: a throwaway
+    model trains a few steps (compilation), then `--probe-steps` timed ones."""
+    model = build_model(args, x.shape[1:], args.iterations)
+    fit_batch = args.batch_size * args.critic_steps
+    start = time.perf_counter()
+    model.fit(Batches(x, y, fit_batch, 3, args.seed + 1), epochs=1, verbose=0)
+    warmup = time.perf_counter() - start
+    timer = EpochTimes()
+    model.fit(Batches(x, y, fit_batch, args.probe_steps, args.seed + 2), epochs=1, verbose=0,
+              callbacks=[timer])
+    return {"warmup_seconds": warmup, "timed_steps": args.probe_steps,
+            "seconds_per_step": timer.times[0] / args.probe_steps}
+
+
+def iterations_for_budget(budget, seconds_per_step, cap, multiple=1):
+    """The train steps that fit in `budget` seconds, at most `cap`, rounded
+    down to a whole number of `multiple`-step logged epochs (at least one)."""
+    steps = int(min(cap, budget // seconds_per_step))
+    return max(min(multiple, cap), steps - steps % multiple)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    started = time.perf_counter()
+    os.makedirs(args.out, exist_ok=True)
+    if args.time_budget is not None and not (args.time_budget > 0 and args.probe_steps >= 1):
+        raise SystemExit(f"--time-budget must be > 0 seconds and --probe-steps >= 1, got "
+                         f"{args.time_budget} and {args.probe_steps}")
+    keras.utils.set_random_seed(args.seed)
+    x, y = load_task()
+    probe = None
+    iterations_requested = args.iterations
+    if args.time_budget is not None:
+        probe = probe_step_seconds(args, x, y)
+        args.iterations = iterations_for_budget(args.time_budget, probe["seconds_per_step"],
+                                                args.iterations, args.log_every)
+        print(f"--time-budget {args.time_budget:g} s at {probe['seconds_per_step']:.4f} s per step: "
+              f"{args.iterations} train steps", flush=True)
+        keras.utils.set_random_seed(args.seed)
+    model = build_model(args, x.shape[1:], args.iterations)
     log_every = min(args.log_every, args.iterations)
     epochs = -(-args.iterations // log_every)
     batches = Batches(x, y, args.batch_size * args.critic_steps, log_every, args.seed)
     train_start = time.perf_counter()
     deadline = Deadline(None if args.time_limit is None else train_start + args.time_limit)
     epoch_times = EpochTimes()
-    history = model.fit(batches, epochs=epochs, verbose=2, callbacks=[deadline, epoch_times])
+    callbacks = [deadline, epoch_times]
+    if args.save_model:  # also after every logged epoch, so a run cut short keeps its last one
+        callbacks.append(keras.callbacks.ModelCheckpoint(os.path.join(args.out, "stargan_fashion_mnist.keras")))
+    history = model.fit(batches, epochs=epochs, verbose=2, callbacks=callbacks)
     train_seconds = time.perf_counter() - train_start
     steps = int(model.optimizer.iterations.numpy())
 
@@ -200,11 +248,17 @@ def main(argv=None):
         "hyperparameters": {**model.hyperparameters, "batch_size_per_update": args.batch_size,
                             "fit_batch_size": args.batch_size * args.critic_steps,
                             "seed": args.seed},
-        "iterations_requested": args.iterations,
+        "iterations_requested": iterations_requested,
+        "iterations_planned": args.iterations,
+        "time_budget": args.time_budget,
+        "probe": probe,
         "train_steps": steps,
         "critic_updates": int(model.player_optimizer("discriminator").iterations.numpy()),
         "generator_updates": int(model.player_optimizer("generator").iterations.numpy()),
         "stopped_by_time_limit": deadline.passed,
+        # 0 once the linear decay has run its course (a run not cut short).
+        "final_learning_rates": {p: float(keras.ops.convert_to_numpy(model.player_optimizer(p).learning_rate))
+                                 for p in ("discriminator", "generator")},
         "seconds": {"train": train_seconds, "evaluation": eval_seconds,
                     "total": time.perf_counter() - started, "per_logged_epoch": epoch_times.times},
         "metrics": report,

@@ -1,0 +1,55 @@
+"""scripts/train_stargan_fashion_mnist.py's --time-budget: the run's length
+from a timed probe, its learning-rate decay scheduled for that length."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import load_script
+
+# The training script's plumbing: run once (scripts/test.sh).
+pytestmark = pytest.mark.once
+
+SCRIPT = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "scripts", "train_stargan_fashion_mnist.py",
+)
+
+
+@pytest.fixture(scope="module")
+def script():
+    return load_script(SCRIPT, "train_stargan_fashion_mnist")
+
+
+def test_iterations_for_budget(script):
+    # 360 s at 9 ms a step: 40,000 steps, rounded down to whole 500-step epochs.
+    assert script.iterations_for_budget(360, 0.009, 100_000, 500) == 40_000 - 40_000 % 500
+    assert script.iterations_for_budget(360, 0.0091, 100_000, 500) == 39_500
+    assert script.iterations_for_budget(360, 0.001, 40_000, 500) == 40_000  # the cap
+    assert script.iterations_for_budget(1, 10.0, 40_000, 500) == 500  # at least one epoch
+    assert script.iterations_for_budget(1, 10.0, 3, 500) == 3  # ...unless the cap is less
+
+
+def test_time_budget_sets_the_schedule(script, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((40, 28, 28, 1))).astype("float32")
+    y = (np.arange(40) % 4).astype("int32")
+    monkeypatch.setattr(script, "load_task", lambda: (x, y))
+    out = tmp_path / "run"
+    result = script.main([
+        "--filters", "4", "--residual-blocks", "1", "--batch-size", "2", "--iterations", "1000",
+        "--time-budget", "1e-6", "--probe-steps", "2", "--log-every", "3", "--eval-images", "0",
+        "--save-model", "--out", str(out),
+    ])
+    assert result["probe"]["timed_steps"] == 2 and result["probe"]["seconds_per_step"] > 0
+    # A budget shorter than one step: one logged epoch, and the decay is set for it.
+    assert result["iterations_requested"] == 1000 and result["iterations_planned"] == 3
+    assert result["train_steps"] == 3 and result["generator_updates"] == 3
+    assert result["critic_updates"] == 15
+    assert result["final_learning_rates"] == {"discriminator": 0.0, "generator": 0.0}
+    saved = json.loads((out / "stargan_fashion_mnist.json").read_text())
+    assert saved["iterations_planned"] == 3 and (out / "stargan_fashion_mnist.keras").exists()
+    with pytest.raises(SystemExit, match="--time-budget must be > 0"):
+        script.main(["--time-budget", "0", "--out", str(out)])
