@@ -211,6 +211,9 @@ def _build_parser():
     publish.add_argument("--fold-ema", action="store_true",
                          help="a run trained with --generator-ema: publish the generator's moving average as the "
                          "generator, without the raw one (the same samples from half the generator weights)")
+    publish.add_argument("--drop-ema", action="store_true",
+                         help="a run trained with --generator-ema: publish the raw generator and drop its moving "
+                         "average (when G itself evaluated better)")
     add_eval_parser(commands)
 
     from kerasgan.extractors import convert_fid_inception_weights
@@ -1004,7 +1007,7 @@ def zoo_command(args):
         return 0
     if args.zoo_command == "publish":
         entry = zoo.publish(args.run_dir, args.name, args.summary, zoo_dir=args.zoo_dir,
-                            headline=args.headline, fold_ema=args.fold_ema)
+                            headline=args.headline, fold_ema=args.fold_ema, drop_ema=args.drop_ema)
         print(f"published {args.name}: {entry['weights']} (sha256 {entry['sha256'][:12]}...)")
         return 0
     print(zoo.model_card(args.name))

@@ -35,8 +35,9 @@ def test_publish_then_load_gives_the_trained_generator(tiny_zoo):
 
 def test_fold_ema_publishes_the_moving_average_as_the_generator(tmp_path):
     """`publish(..., fold_ema=True)`: the published model samples as the trained
-    one (from its moving average) with one generator's weights, keeps D, and
-    a run without a moving average is refused before anything is written."""
+    one (from its moving average) with one generator's weights, keeps D;
+    `drop_ema=True` publishes the raw generator instead; a run without a
+    moving average is refused before anything is written."""
     import keras
 
     run = tmp_path / "run"
@@ -63,10 +64,36 @@ def test_fold_ema_publishes_the_moving_average_as_the_generator(tmp_path):
     size = lambda zoo_dir: (zoo_dir / "tiny" / "model.weights.h5").stat().st_size  # noqa: E731
     assert size(whole) - size(folded) > 0.9 * generator_bytes
 
+    # drop_ema: the raw generator, sampled as the trained model's generate(ema=False).
+    dropped = tmp_path / "dropped"
+    assert cli.main(["zoo", "publish", str(run), "--name", "tiny", "--summary", "a test model",
+                     "--zoo-dir", str(dropped), "--drop-ema"]) == 0
+    assert zoo.entry("tiny", str(dropped))["config"]["generator_ema"] is None
+    model = zoo.load("tiny", directory=str(dropped))
+    assert model.ema_generator is None
+    for published, trained_raw in zip(model.generator.get_weights(), raw, strict=True):
+        np.testing.assert_array_equal(published, trained_raw)
+    np.testing.assert_allclose(model.generate(8, seed=0), trained.generate(8, seed=0, ema=False),
+                               rtol=1e-5, atol=1e-8)
+    assert size(dropped) == size(folded)
+    # Its sample grid is redrawn from the published generator (the run's shows the average).
+    from PIL import Image
+
+    from kerasgan.utils.images import save_image_grid
+
+    save_image_grid(trained.generate(64, seed=0, ema=False), tmp_path / "raw.png", scale=2)
+    redrawn = np.asarray(Image.open(dropped / "tiny" / "samples.png"))
+    np.testing.assert_array_equal(redrawn, np.asarray(Image.open(tmp_path / "raw.png")))
+    assert not np.array_equal(redrawn, np.asarray(Image.open(run / "samples.png")))
+    with pytest.raises(ValueError, match="choose one"):
+        zoo.publish(str(run), "tiny", "a test model", zoo_dir=str(tmp_path / "both"), fold_ema=True,
+                    drop_ema=True)
+    assert not (tmp_path / "both").exists()
+
     plain = tmp_path / "plain"
     assert cli.main(["train", "--dataset", "digits", "--limit", "64", "--epochs", "1", "--filters", "8",
                      "--latent-dim", "8", "--verbose", "0", "--out", str(plain)]) == 0
-    with pytest.raises(ValueError, match="keeps none"):
+    with pytest.raises(ValueError, match="keeps no average"):
         zoo.publish(str(plain), "tiny_plain", "a test model", zoo_dir=str(tmp_path / "refused"), fold_ema=True)
     assert not (tmp_path / "refused").exists()
 

@@ -242,7 +242,20 @@ def model_card(name, directory=None):
         return f.read()
 
 
-def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False):
+def _redraw_sample_grid(model, seed, path):
+    """The grid `kerasgan train` writes at the end of a run, from `model`."""
+    import numpy as np
+
+    from kerasgan.utils.images import save_image_grid
+
+    if getattr(model, "generates_by_class", False):
+        labels = np.arange(10 * model.num_classes) % model.num_classes
+        save_image_grid(model.generate(len(labels), seed=seed, labels=labels), path, rows=10, scale=2)
+    else:
+        save_image_grid(model.generate(64, seed=seed), path, scale=2)
+
+
+def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False, drop_ema=False):
     """Adds a finished `kerasgan train` run to the zoo.
 
     Writes `zoo/NAME/model.weights.h5`, the run's sample grid and loss plot,
@@ -257,12 +270,18 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False)
     entry's config has no `generator_ema`). `generate` gives the same
     samples as the trained model's, from one generator's weights instead of
     two; the published model no longer keeps an average if trained further.
+    `drop_ema=True` publishes the raw generator and drops its average (for a
+    run whose generator evaluated better than the average): `generate` gives
+    the trained model's `generate(..., ema=False)` samples.
     """
     import keras
 
     from kerasgan.utils.files import atomic_path
     from kerasgan.utils.files import write_json_atomic
 
+    if fold_ema and drop_ema:
+        raise ValueError("fold_ema publishes the generator's moving average and drop_ema its raw weights: "
+                         "choose one.")
     directory = zoo_dir or globals()["zoo_dir"]()
     checkout = os.path.exists(os.path.join(os.path.dirname(os.path.dirname(_PACKAGE_DIR)), "pyproject.toml"))
     if zoo_dir is None and not os.environ.get(ZOO_DIR_ENV) and not checkout:
@@ -276,11 +295,13 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False)
     model = keras.saving.load_model(os.path.join(run_dir, "model.keras"))
     config = model.get_config()
     sources = list(model.variables)
-    if fold_ema:
+    if fold_ema or drop_ema:
+        option = "fold_ema" if fold_ema else "drop_ema"
         if getattr(model, "ema_generator", None) is None:
             raise ValueError(
-                f"fold_ema publishes a generator's moving average, but the model in {run_dir} keeps none "
-                f"(it was trained without --generator-ema / generator_ema=); publish it without fold_ema."
+                f"{option} chooses between a generator and its moving average, but the model in {run_dir} "
+                f"keeps no average (it was trained without --generator-ema / generator_ema=); publish it "
+                f"without {option}."
             )
         config = {**config, "generator_ema": None}
         averaged = {id(v) for v in model.ema_generator.variables}
@@ -301,6 +322,8 @@ def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False)
         bare.save_weights(tmp)
     for artifact in ("samples.png", "losses.png"):
         shutil.copyfile(os.path.join(run_dir, artifact), os.path.join(target, artifact))
+    if drop_ema and len(bare.data_shape) == 3:  # the run's grid shows the average: redraw it from G
+        _redraw_sample_grid(bare, run.get("options", {}).get("seed", 0), os.path.join(target, "samples.png"))
     card = os.path.join(target, "README.md")
     extra = ""
     if os.path.exists(card):  # keep hand-written sections below the generated part
