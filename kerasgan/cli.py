@@ -825,11 +825,8 @@ def train(args):
                     f"{k} {v:.4g}" for k, v in evaluation.items() if isinstance(v, (int, float))))
         elif options["model"] == "progan":
             save_image_grid(callbacks.GrowthGrid.grid_images(model, 64, options["seed"]), final, scale=2)
-        elif image and labels is not None:
-            save_image_grid(model.generate(len(grid_labels), seed=options["seed"], labels=grid_labels), final,
-                            rows=10, scale=2)
-        elif image:
-            save_image_grid(model.generate(64, seed=options["seed"]), final, scale=2)
+        elif image:  # the epochs' grid, of the final weights
+            plot.write(final)
         else:
             from kerasgan.callbacks.sample_scatter import scatter_plot
 

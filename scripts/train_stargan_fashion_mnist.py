@@ -215,7 +215,7 @@ def main(argv=None):
     deadline = Deadline(None if args.time_limit is None else train_start + args.time_limit)
     epoch_times = EpochTimes()
     callbacks = [deadline, epoch_times]
-    if args.save_model:  # also after every logged epoch, so a run cut short keeps its last one
+    if args.save_model:  # after every logged epoch (the last one too), so a run cut short keeps its model
         callbacks.append(keras.callbacks.ModelCheckpoint(os.path.join(args.out, "stargan_fashion_mnist.keras")))
     history = model.fit(batches, epochs=epochs, verbose=2, callbacks=callbacks)
     train_seconds = time.perf_counter() - train_start
@@ -236,8 +236,6 @@ def main(argv=None):
     grid, rows = model.preview(preview_examples(args.seed))
     png = os.path.join(args.out, "stargan_fashion_mnist.png")
     save_image_grid(grid, png, rows=rows, scale=3)
-    if args.save_model:
-        model.save(os.path.join(args.out, "stargan_fashion_mnist.keras"))
     result = {
         "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
         "backend": keras.backend.backend(),

@@ -49,8 +49,13 @@ class SampleGrid(keras.callbacks.Callback):
             return
         if not finite_logs(logs):
             return  # an epoch that ended on a non-finite loss: its weights are not worth a grid
+        self.paths.append(self.write(os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png")))
+
+    def write(self, path, model=None):
+        """Writes this grid of `model`'s samples (default: the model being
+        trained) to `path` and returns the path."""
+        model = self.model if model is None else model
         labels = {} if self.labels is None else {"labels": self.labels}
-        images = self.model.generate(self.num_samples, seed=self.seed, **labels)
-        path = os.path.join(self.directory, f"samples_epoch_{epoch + 1:03d}.png")
+        images = model.generate(self.num_samples, seed=self.seed, **labels)
         save_image_grid(images, path, rows=self.rows, scale=self.scale)
-        self.paths.append(path)
+        return path

@@ -246,13 +246,14 @@ def _redraw_sample_grid(model, seed, path):
     """The grid `kerasgan train` writes at the end of a run, from `model`."""
     import numpy as np
 
-    from kerasgan.utils.images import save_image_grid
+    from kerasgan.callbacks.sample_grid import SampleGrid
 
-    if getattr(model, "generates_by_class", False):
+    if getattr(model, "generates_by_class", False):  # a column per class
         labels = np.arange(10 * model.num_classes) % model.num_classes
-        save_image_grid(model.generate(len(labels), seed=seed, labels=labels), path, rows=10, scale=2)
+        grid = SampleGrid(os.path.dirname(path), seed=seed, labels=labels, rows=10)
     else:
-        save_image_grid(model.generate(64, seed=seed), path, scale=2)
+        grid = SampleGrid(os.path.dirname(path), num_samples=64, seed=seed)
+    grid.write(path, model)
 
 
 def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False, drop_ema=False):
