@@ -153,8 +153,9 @@ def task_report(args, model):
     if task is None:
         raise ValueError(f"{args.model}: its registry entry names no dataset; give --task (e.g. "
                          "fashion_mnist_edges).")
-    report = _domain_evaluation(model, {"dataset": task, "data_dir": None, "model": kind, "seed": args.seed},
-                                args.num)
+    # "limit": the run's images per domain (None: the domain classifier learns from its default count).
+    report = _domain_evaluation(
+        model, {"dataset": task, "data_dir": None, "model": kind, "seed": args.seed, "limit": None}, args.num)
     if report is None:
         raise ValueError(f"{args.model}: '{task}' is not a built-in Fashion-MNIST task, so the true map "
                          "is unknown and there is nothing to measure against.")
@@ -176,6 +177,17 @@ TRANSLATION_ROWS = {
                 ("real_domain_accuracy", "the domain classifier on real images", True),
                 ("real_garment_accuracy", "the garment classifier on real images", True)],
 }
+
+
+def by_source_lines(report):
+    """A StarGAN card's garment agreement by the source domain of the images
+    translated into "original" (the table's figure is their mean)."""
+    per_source = report.get("garment_agreement_per_source")
+    if not per_source:
+        return []
+    figures = ", ".join(f"{name} {100 * value:.1f}%" for name, value in per_source.items() if value is not None)
+    return [f"Garment class kept, by the domain the image was in before its translation into 'original': "
+            f"{figures}.", ""]
 
 
 def evaluate_translation(args, model, start):
@@ -208,6 +220,7 @@ def evaluate_translation(args, model, start):
             "images, whose true map is known (`kerasgan.metrics`; the garment classifier is the published "
             "[`fashion_mnist_classifier`](../fashion_mnist_classifier/README.md)).", "",
             "| metric | this model |", "|---|---|", *[f"| {label} | **{value}** |" for label, value in rows], "",
+            *by_source_lines(report),
             f"Command: `{command}` ({record['seconds']} s, {record['machine']}); all values in "
             "[evaluation.json](evaluation.json).", EVALUATION_END, ""])
         if kind == "CycleGAN":

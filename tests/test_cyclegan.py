@@ -91,8 +91,12 @@ def test_one_iteration_equals_the_plain_differentiation_of_its_losses():
     start = [v.numpy().copy() for v in models[0].trainable_variables]
     for model in models:
         model.fit(a, b, batch_size=2, epochs=1, shuffle=False, verbose=0)
+    # Within float32 rounding: the two orders differ in the last bits, and the
+    # instance norms over the small maps of 16×16 images amplify that (TensorFlow's
+    # threaded kernels once left one of 1,152 weights 6.8e-5 apart, 0.09% of
+    # it); a step that differs moves weights by whole SGD updates, not by bits.
     for x, y in zip(models[0].variables, models[1].variables):
-        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-4, atol=5e-5, err_msg=x.path)
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-3, atol=1e-4, err_msg=x.path)
     # Every kernel moved (a bias just before an affine-free instance norm has
     # no gradient: the norm removes it, as in the official networks).
     moved = {v.path: not np.allclose(v.numpy(), s) for v, s in zip(models[0].trainable_variables, start)}

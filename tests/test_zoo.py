@@ -326,11 +326,11 @@ def test_the_fashion_mnist_zoo_script_trains_publishes_and_evaluates(tmp_path, m
 
 
 @pytest.mark.once  # backend-independent plumbing; the models' steps are tested per backend
-@pytest.mark.parametrize("kind", ["CycleGAN", "CoGAN"])
+@pytest.mark.parametrize("kind", ["CycleGAN", "StarGAN", "CoGAN"])
 def test_multi_domain_models_publish_and_evaluate_on_their_task(tmp_path, monkeypatch, kind):
-    """A CycleGAN (translation) and a CoGAN (pairs) go through `zoo.publish`
-    and `scripts/evaluate_zoo_model.py --card`: the card shows how to use
-    them, the evaluation holds their task's metrics, recomputed here."""
+    """A CycleGAN and a StarGAN (translation) and a CoGAN (pairs) go through
+    `zoo.publish` and `scripts/evaluate_zoo_model.py --card`: the card shows
+    how to use them, the evaluation holds their task's metrics, recomputed here."""
     import json
 
     from PIL import Image
@@ -343,20 +343,28 @@ def test_multi_domain_models_publish_and_evaluate_on_their_task(tmp_path, monkey
     if kind == "CycleGAN":
         model = kerasgan.models.CycleGAN(image_shape=(28, 28, 1), generator_filters=4, residual_blocks=1,
                                          discriminator_filters=4, discriminator_layers=1, seed=0)
+    elif kind == "StarGAN":
+        model = kerasgan.models.StarGAN(image_shape=(28, 28, 1), num_domains=4, generator_filters=4,
+                                        residual_blocks=1, discriminator_filters=4, seed=0)
+        # The evaluation's domain classifier, on fewer real images than the card's 4,000 a domain.
+        from kerasgan.metrics import domain_translation
+
+        monkeypatch.setattr(domain_translation, "DOMAIN_CLASSIFIER_IMAGES", 200)
     else:
         model = kerasgan.models.CoGAN(image_shape=(28, 28, 1), seed=0, latent_dim=8,
                                       generator_filters=(16, 8, 8, 4), discriminator_filters=(4, 4, 8))
+    task = "fashion_mnist_domains" if kind == "StarGAN" else "fashion_mnist_edges"
     run = tmp_path / "run"
     run.mkdir()
     model.save(run / "model.keras")
     for png in ("samples.png", "losses.png"):
         Image.new("L", (4, 4)).save(run / png)
-    (run / "run.json").write_text(json.dumps({"dataset": "fashion_mnist_edges", "command": "made by a test"}))
+    (run / "run.json").write_text(json.dumps({"dataset": task, "command": "made by a test"}))
     name = f"{kind.lower()}_fashion_mnist"
     zoo.publish(str(run), name, f"a test {kind}")
     card = (directory / name / "README.md").read_text()
-    assert ("model.translate(x" in card) == (kind == "CycleGAN") and ("a, b = model.generate" in card) == (kind == "CoGAN")
-    assert zoo.entry(name)["dataset"] == "fashion_mnist_edges"
+    assert ("model.translate(x" in card) == (kind != "CoGAN") and ("a, b = model.generate" in card) == (kind == "CoGAN")
+    assert zoo.entry(name)["dataset"] == task
 
     evaluate = load_script(os.path.join(root, "scripts", "evaluate_zoo_model.py"), "evaluate_zoo_model")
     stats = str(tmp_path / "stats.npz")
@@ -371,6 +379,32 @@ def test_multi_domain_models_publish_and_evaluate_on_their_task(tmp_path, monkey
         np.testing.assert_allclose(record["mae_a_to_b"], np.abs(loaded.translate(x, "a_to_b") - edges).mean(),
                                    rtol=1e-5)
         assert zoo.entry(name)["headline"].startswith("cycled class agreement ")
+    elif kind == "StarGAN":
+        from kerasgan.metrics import domain_translation
+
+        assert record["images"] == 40 and record["task"] == task
+        assert record["domain_classifier_images_per_domain"] == 200
+        # The garment figures do not depend on the domain classifier: a direct call with a
+        # stand-in one (the same seed, so the same images and sources) gives them again.
+        class Domain0:
+            def predict_classes(self, images):
+                return np.zeros(len(images), "int64")
+
+            def accuracy(self, images, domain):
+                return float(np.mean(domain == 0))
+
+        x, y = data.load_fashion_mnist("test", with_labels=True)
+        again = domain_translation.evaluate_domain_translation(loaded.translate, x, y, domain_classifier=Domain0(),
+                                                               num_images=40, seed=0)
+        assert record["garment_agreement"] == again["garment_agreement"]
+        assert record["garment_agreement_per_source"] == again["garment_agreement_per_source"]
+        for source, row in again["mae_per_source_and_target"].items():
+            assert record["mae_per_source_and_target"][source] == pytest.approx(row, abs=1e-6), source
+        assert zoo.entry(name)["headline"] == (f"domain found {100 * record['domain_accuracy']:.1f}%, garment "
+                                               f"kept {100 * record['garment_agreement']:.1f}%")
+        line = next(line for line in (directory / name / "README.md").read_text().splitlines()
+                    if line.startswith("Garment class kept, by the domain"))
+        assert f"negative {100 * record['garment_agreement_per_source']['negative']:.1f}%" in line
     else:
         a, b = loaded.generate(40, seed=0)
         agree = np.mean((data.apply_transform("edges", a) > 0) == (b > 0))

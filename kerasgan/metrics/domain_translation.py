@@ -167,8 +167,11 @@ def evaluate_domain_translation(
         A dict: `domain_accuracy` (all translations), `domain_accuracy_changed`
         (target ≠ source), `domain_accuracy_per_target`,
         `garment_agreement` (translations into "original"; and
-        `garment_agreement_changed` for sources other than "original"),
-        `mae`, `mae_changed`, `mae_per_target`, the floors and ceilings
+        `garment_agreement_changed` for sources other than "original",
+        `garment_agreement_per_source` by the source domain's name),
+        `mae`, `mae_changed`, `mae_per_target`,
+        `mae_per_source_and_target` (`[source][target]`, by name; None
+        where no image had that source), the floors and ceilings
         `mae_unchanged_input` (the error of returning the source image),
         `real_domain_accuracy` (the domain classifier on the true
         transforms), `real_garment_accuracy` (the garment classifier on the
@@ -220,6 +223,10 @@ def evaluate_domain_translation(
         "mae": float(errors.mean()),
         "mae_changed": _mean(errors[changed]),
         "mae_per_target": per_target_mae,
+        "mae_per_source_and_target": {
+            source: {target: _mean(errors[sources == s, t]) for t, target in enumerate(transforms)}
+            for s, source in enumerate(transforms)
+        },
         "mae_unchanged_input": _mean(unchanged[changed]),
         "real_domain_accuracy": float(
             np.mean([domain_classifier.accuracy(truth[t], t) for t in range(num_domains)])
@@ -229,6 +236,9 @@ def evaluate_domain_translation(
         classes = np.asarray(labels).reshape(-1)[index]
         report["garment_agreement"] = float(garment.mean())
         report["garment_agreement_changed"] = _mean(garment[sources != 0])
+        report["garment_agreement_per_source"] = {
+            source: _mean(garment[sources == s]) for s, source in enumerate(transforms)
+        }
         report["real_garment_accuracy"] = float(
             np.mean(garment_classifier.predict_classes(images) == classes)
         )
