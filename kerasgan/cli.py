@@ -755,11 +755,8 @@ def train(args):
         plot = callbacks.PreviewGrid(samples_dir, preview)
     elif options["model"] == "progan":
         plot = callbacks.GrowthGrid(samples_dir, num_samples=64, seed=options["seed"])
-    elif image and labels is not None:  # a column per class
-        grid_labels = np.arange(10 * model.num_classes) % model.num_classes
-        plot = callbacks.SampleGrid(samples_dir, seed=options["seed"], labels=grid_labels, rows=10)
-    elif image:
-        plot = callbacks.SampleGrid(samples_dir, num_samples=64, seed=options["seed"])
+    elif image:  # a class-conditional model's: a column per class
+        plot = callbacks.SampleGrid.for_model(samples_dir, model, seed=options["seed"])
     else:
         std = {"ring": 0.02, "grid": 0.05}.get(options["dataset"])
         plot = callbacks.SampleScatter(samples_dir, x, modes=modes, std=std if modes is not None else None,

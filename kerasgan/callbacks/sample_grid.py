@@ -44,6 +44,15 @@ class SampleGrid(keras.callbacks.Callback):
         self.rows = rows
         self.paths = []
 
+    @classmethod
+    def for_model(cls, directory, model, seed=0):
+        """The grid `kerasgan train` draws for `model`: 64 samples, or, for a
+        class-conditional model, ten rows with a column per class."""
+        if getattr(model, "generates_by_class", False):
+            labels = np.arange(10 * model.num_classes) % model.num_classes
+            return cls(directory, seed=seed, labels=labels, rows=10)
+        return cls(directory, num_samples=64, seed=seed)
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return

@@ -244,16 +244,9 @@ def model_card(name, directory=None):
 
 def _redraw_sample_grid(model, seed, path):
     """The grid `kerasgan train` writes at the end of a run, from `model`."""
-    import numpy as np
-
     from kerasgan.callbacks.sample_grid import SampleGrid
 
-    if getattr(model, "generates_by_class", False):  # a column per class
-        labels = np.arange(10 * model.num_classes) % model.num_classes
-        grid = SampleGrid(os.path.dirname(path), seed=seed, labels=labels, rows=10)
-    else:
-        grid = SampleGrid(os.path.dirname(path), num_samples=64, seed=seed)
-    grid.write(path, model)
+    SampleGrid.for_model(os.path.dirname(path), model, seed=seed).write(path, model)
 
 
 def publish(run_dir, name, summary, zoo_dir=None, headline=None, fold_ema=False, drop_ema=False):
