@@ -186,8 +186,30 @@ def by_source_lines(report):
     if not per_source:
         return []
     figures = ", ".join(f"{name} {100 * value:.1f}%" for name, value in per_source.items() if value is not None)
-    return [f"Garment class kept, by the domain the image was in before its translation into 'original': "
-            f"{figures}.", ""]
+    lines = [f"Garment class kept, by the domain the image was in before its translation into 'original': "
+             f"{figures}.", ""]
+    counts = np.asarray((report.get("garment_confusion_per_target") or {}).get("negative", []))
+    if counts.size and counts.sum():
+        back = (report.get("garment_agreement_round_trip") or {}).get("negative")
+        back = "" if back is None else (f" Originals translated into 'negative' and back into 'original' keep it "
+                                        f"in {100 * back:.1f}%.")
+        lines += [f"Into 'negative' from another domain, read after negating it: the garment class kept in "
+                  f"{100 * np.trace(counts) / counts.sum():.1f}%; {moved_classes(counts)}.{back}", ""]
+    return lines
+
+
+def moved_classes(counts, top=3):
+    """The `top` classes most often turned into one other class, as "A → B
+    (share of A)", from a confusion count matrix (rows: true class)."""
+    from kerasgan.data.fashion_mnist import FASHION_MNIST_CLASSES as NAMES
+
+    counts = np.asarray(counts)
+    rows = counts.sum(axis=1)
+    off = counts * (1 - np.eye(len(counts), dtype=int))
+    moves = sorted(((off[i].max() / rows[i], i, int(off[i].argmax())) for i in range(len(counts)) if rows[i]),
+                   reverse=True)[:top]
+    name = lambda k: NAMES[k] if k < len(NAMES) else str(k)  # noqa: E731
+    return "most moved: " + ", ".join(f"{name(i)} → {name(j)} ({100 * share:.0f}%)" for share, i, j in moves)
 
 
 def evaluate_translation(args, model, start):

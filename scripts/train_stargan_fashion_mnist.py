@@ -117,6 +117,8 @@ def parse_args(argv=None):
     p.add_argument("--residual-blocks", type=int, default=3, help="official 6")
     p.add_argument("--lambda-identity", type=float, default=0.0,
                    help="StarGAN(lambda_identity=...): an identity-mapping term, not in the paper (default 0)")
+    p.add_argument("--learning-rate", type=float, default=1e-4,
+                   help="Adam's initial learning rate, both players (official 1e-4)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-limit", type=float, default=None,
                    help="stop training after this many seconds (the steps done are reported)")
@@ -163,7 +165,7 @@ def build_model(args, image_shape, iterations):
         lambda_identity=args.lambda_identity,
         seed=args.seed,
     )
-    model.compile(optimizers=model.reference_optimizers(iterations))
+    model.compile(optimizers=model.reference_optimizers(iterations, learning_rate=args.learning_rate))
     return model
 
 
@@ -244,6 +246,7 @@ def main(argv=None):
         "task": TASK,
         "domains": list(DOMAIN_TASKS[TASK]),
         "hyperparameters": {**model.hyperparameters, "batch_size_per_update": args.batch_size,
+                            "learning_rate": args.learning_rate,
                             "fit_batch_size": args.batch_size * args.critic_steps,
                             "seed": args.seed},
         "iterations_requested": iterations_requested,

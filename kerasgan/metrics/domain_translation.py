@@ -35,6 +35,11 @@ from kerasgan.data.domains import apply_transform
 #: The targets the StarGAN Fashion-MNIST run is judged against.
 TARGETS = {"domain_accuracy": 0.90, "garment_agreement": 0.85}
 
+#: Domains whose transform has an exact inverse, which brings a translation
+#: into them back to an "original" image the garment classifier can read
+#: (the negative is its own inverse).
+INVERSES = {"original": "original", "negative": "negative"}
+
 
 class DomainClassifier:
     """A trained domain classifier: `predict_classes(images)` gives each
@@ -168,7 +173,17 @@ def evaluate_domain_translation(
         (target ≠ source), `domain_accuracy_per_target`,
         `garment_agreement` (translations into "original"; and
         `garment_agreement_changed` for sources other than "original",
-        `garment_agreement_per_source` by the source domain's name),
+        `garment_agreement_per_source` by the source domain's name;
+        `garment_agreement_per_target` for the targets in `INVERSES`, each
+        translation read after the target's inverse transform, and
+        `garment_confusion_per_target`, the counts of true class (row)
+        against the class read (column) for the translations from another
+        domain into each of those targets: a class carried into another
+        one shows as a large entry off the diagonal;
+        `garment_agreement_round_trip`, for each other target, the garment
+        kept by the images shown as originals after a translation into the
+        target and back into "original": content the translation carries,
+        whether the target image shows it or not),
         `mae`, `mae_changed`, `mae_per_target`,
         `mae_per_source_and_target` (`[source][target]`, by name; None
         where no image had that source), the floors and ceilings
@@ -200,6 +215,9 @@ def evaluate_domain_translation(
     correct, errors, unchanged = [], [], []
     per_target_accuracy, per_target_mae = {}, {}
     garment = None
+    garment_read = {}  # target name -> garment classes read after the target's inverse
+    round_trip = {}  # target name -> garment kept by original -> target -> original
+    shown_original = sources == 0
     for t, name in enumerate(transforms):
         translated = np.asarray(translate(source_images, np.full(n, t)), dtype="float32")
         hit = domain_classifier.predict_classes(translated) == t
@@ -209,9 +227,16 @@ def evaluate_domain_translation(
         unchanged.append(np.abs(source_images - truth[t]).reshape(n, -1).mean(axis=1))
         per_target_accuracy[name] = float(hit.mean())
         per_target_mae[name] = float(error.mean())
-        if t == 0 and labels is not None and garment_classifier is not None:
-            classes = np.asarray(labels).reshape(-1)[index]
-            garment = garment_classifier.predict_classes(translated) == classes
+        if name in INVERSES and labels is not None and garment_classifier is not None:
+            garment_read[name] = np.asarray(
+                garment_classifier.predict_classes(apply_transform(INVERSES[name], translated))
+            )
+            if t == 0:
+                garment = garment_read[name] == np.asarray(labels).reshape(-1)[index]
+        if t != 0 and shown_original.any() and labels is not None and garment_classifier is not None:
+            back = translate(translated[shown_original], np.zeros(int(shown_original.sum()), "int64"))
+            round_trip[name] = garment_classifier.predict_classes(np.asarray(back, dtype="float32")) == (
+                np.asarray(labels).reshape(-1)[index][shown_original])
     correct, errors, unchanged = (np.stack(v, axis=1) for v in (correct, errors, unchanged))
     changed = sources[:, None] != np.arange(num_domains)[None, :]
     report = {
@@ -239,6 +264,17 @@ def evaluate_domain_translation(
         report["garment_agreement_per_source"] = {
             source: _mean(garment[sources == s]) for s, source in enumerate(transforms)
         }
+        report["garment_agreement_per_target"] = {
+            name: float(np.mean(read == classes)) for name, read in garment_read.items()
+        }
+        report["garment_agreement_round_trip"] = {name: float(kept.mean()) for name, kept in round_trip.items()}
+        report["garment_confusion_per_target"] = {}
+        for name, read in garment_read.items():
+            moved = sources != transforms.index(name)
+            size = max(10, int(classes.max()) + 1, int(read.max()) + 1)
+            counts = np.zeros((size, size), dtype=int)
+            np.add.at(counts, (classes[moved], read[moved]), 1)
+            report["garment_confusion_per_target"][name] = counts.tolist()
         report["real_garment_accuracy"] = float(
             np.mean(garment_classifier.predict_classes(images) == classes)
         )
