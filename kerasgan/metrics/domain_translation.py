@@ -212,9 +212,10 @@ def evaluate_domain_translation(
 
         garment_classifier = FashionMNISTFeatureExtractor()
 
+    # The garment classes of the images, where there are labels and a classifier to read them.
+    classes = None if labels is None or garment_classifier is None else np.asarray(labels).reshape(-1)[index]
     correct, errors, unchanged = [], [], []
     per_target_accuracy, per_target_mae = {}, {}
-    garment = None
     garment_read = {}  # target name -> garment classes read after the target's inverse
     round_trip = {}  # target name -> garment kept by original -> target -> original
     shown_original = sources == 0
@@ -227,16 +228,16 @@ def evaluate_domain_translation(
         unchanged.append(np.abs(source_images - truth[t]).reshape(n, -1).mean(axis=1))
         per_target_accuracy[name] = float(hit.mean())
         per_target_mae[name] = float(error.mean())
-        if name in INVERSES and labels is not None and garment_classifier is not None:
+        if classes is None:
+            continue
+        if name in INVERSES:
             garment_read[name] = np.asarray(
                 garment_classifier.predict_classes(apply_transform(INVERSES[name], translated))
             )
-            if t == 0:
-                garment = garment_read[name] == np.asarray(labels).reshape(-1)[index]
-        if t != 0 and shown_original.any() and labels is not None and garment_classifier is not None:
+        if t != 0 and shown_original.any():
             back = translate(translated[shown_original], np.zeros(int(shown_original.sum()), "int64"))
-            round_trip[name] = garment_classifier.predict_classes(np.asarray(back, dtype="float32")) == (
-                np.asarray(labels).reshape(-1)[index][shown_original])
+            round_trip[name] = (garment_classifier.predict_classes(np.asarray(back, dtype="float32"))
+                                == classes[shown_original])
     correct, errors, unchanged = (np.stack(v, axis=1) for v in (correct, errors, unchanged))
     changed = sources[:, None] != np.arange(num_domains)[None, :]
     report = {
@@ -257,8 +258,8 @@ def evaluate_domain_translation(
             np.mean([domain_classifier.accuracy(truth[t], t) for t in range(num_domains)])
         ),
     }
-    if garment is not None:
-        classes = np.asarray(labels).reshape(-1)[index]
+    if transforms[0] in garment_read:  # translations into the first domain, "original"
+        garment = garment_read[transforms[0]] == classes
         report["garment_agreement"] = float(garment.mean())
         report["garment_agreement_changed"] = _mean(garment[sources != 0])
         report["garment_agreement_per_source"] = {
