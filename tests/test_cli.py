@@ -131,6 +131,8 @@ def test_zoo_list_and_info(capsys):
     assert "kerasgan.zoo.load" in card and "training time" in card
 
 
+# CLI plumbing: the variants' steps are tested per backend in test_variants.py.
+@pytest.mark.once
 @pytest.mark.parametrize("model", ["wgan_gp", "began"])
 def test_train_builds_the_family_variants(tmp_path, model, capsys):
     out = tmp_path / model
@@ -206,6 +208,8 @@ def test_a_run_killed_in_epoch_2_resumes_to_the_state_of_an_unbroken_run(tmp_pat
     assert sorted(os.listdir(broken / "samples")) == sorted(os.listdir(unbroken / "samples"))
 
 
+# CLI plumbing (toy data, plots, mode coverage): backend-independent.
+@pytest.mark.once
 @pytest.mark.parametrize("dataset, modes", [("ring", 8), ("grid", 25)])
 def test_train_on_toy_sets_plots_samples_over_the_data_and_records_mode_coverage(tmp_path, dataset, modes):
     out = tmp_path / dataset
@@ -223,6 +227,7 @@ def test_train_on_toy_sets_plots_samples_over_the_data_and_records_mode_coverage
     assert not (tmp_path / "dcgan").exists()
 
 
+@pytest.mark.once  # data loading and epoch bounds: backend-independent
 def test_train_on_an_image_folder_with_bounded_epochs(tmp_path):
     folder = tmp_path / "my_images"
     folder.mkdir()
@@ -265,6 +270,7 @@ def test_unreadable_model_files_and_interrupted_saves(tmp_path, capsys):
     assert json.loads((out / "run.json").read_text())["epochs_completed"] == 2  # nothing else lost
 
 
+@pytest.mark.once  # data loading: backend-independent
 def test_tfds_datasets_with_tfds_own_mock_data(tmp_path):
     """The TFDS path (a TFDS name kerasgan has no loader of its own for, in `kerasgan.data`
     and `kerasgan train`) on TFDS's mock data: nothing downloads here."""
@@ -426,6 +432,7 @@ def test_train_refuses_options_the_model_cannot_honour(tmp_path, capsys, model_n
     assert not out.exists()
 
 
+@pytest.mark.once  # CLI plumbing; BEGAN's k is tested per backend in test_variants.py
 def test_began_gamma_and_lambda_k_reach_the_model_and_are_checked(tmp_path, capsys):
     out = tmp_path / "began"
     assert _train(out, "--model", "began", "--gamma", "0.7", "--lambda-k", "0.01", "--epochs", "1",
@@ -447,6 +454,7 @@ def test_began_gamma_and_lambda_k_reach_the_model_and_are_checked(tmp_path, caps
         assert "expected a number in (0, 1]" in capsys.readouterr().err
 
 
+@pytest.mark.once  # CLI plumbing; the moving average is tested per backend in test_techniques.py
 def test_generator_ema_is_kept_sampled_from_and_refused_where_it_cannot_apply(tmp_path, capsys):
     out = tmp_path / "ema"
     assert _train(out, "--generator-ema", "0.9", "--epochs", "1") == 0
@@ -490,6 +498,7 @@ def test_generator_ema_is_kept_sampled_from_and_refused_where_it_cannot_apply(tm
         assert not (tmp_path / model_name).exists()
 
 
+@pytest.mark.once  # CLI plumbing: the optimizers each variant is compiled with
 def test_each_variant_trains_with_its_own_optimizers_unless_flags_say_otherwise(tmp_path, capsys):
     def optimizers(out):
         config = keras.saving.load_model(out / "model.keras").get_compile_config()["optimizers"]
@@ -509,6 +518,8 @@ def test_each_variant_trains_with_its_own_optimizers_unless_flags_say_otherwise(
     assert "RMSprop, which has no beta_1" in capsys.readouterr().err
 
 
+# CLI plumbing; the conditional variants are tested per backend in test_variants.py.
+@pytest.mark.once
 @pytest.mark.parametrize("model", ["cgan", "acgan"])
 def test_conditional_variants_train_on_labels_and_grid_a_column_per_class(tmp_path, model, capsys):
     from kerasgan.utils.images import image_grid

@@ -8,7 +8,6 @@ when torch is importable, small pure-PyTorch modules with the same names.
 No real weights are needed: random ones stand in for them.
 """
 
-import os
 
 import keras
 import numpy as np
@@ -528,6 +527,7 @@ def test_extractor_loads_weights_via_env_and_matches_pytorch(converted, state_di
     assert not np.allclose(features2, features, rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.once  # the conversion is numpy; loading the weights is tested per backend above
 def test_converter_script(converted, state_dict, tmp_path):
     torch = pytest.importorskip("torch")
     model, _ = converted

@@ -1,0 +1,137 @@
+"""benchmarks/stargan_ablations.py: the two StarGAN changes it tries (a
+conditional instance norm, a geometry-consistency term) against numpy, and a
+two-step run of each through the training script."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from conftest import load_script
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def ablations():
+    return load_script(os.path.join(HERE, os.pardir, "benchmarks", "stargan_ablations.py"),
+                       "stargan_ablations")
+
+
+def _np(x):
+    return np.asarray(ops.convert_to_numpy(x))
+
+
+def test_the_rotation_is_numpys_and_undone(ablations):
+    x = np.random.default_rng(0).standard_normal((2, 5, 5, 3)).astype("float32")
+    rotated = _np(ablations.rotate(ops.convert_to_tensor(x)))
+    np.testing.assert_array_equal(rotated, np.rot90(x, k=-1, axes=(1, 2)))
+    np.testing.assert_array_equal(_np(ablations.unrotate(ops.convert_to_tensor(rotated))), x)
+
+
+def test_the_conditional_instance_norm_matches_numpy(ablations):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 6, 5)).astype("float32") * 2 + 1
+    c = np.eye(4, dtype="float32")[[0, 2, 3]]
+    layer = ablations.ConditionalInstanceNormalization()
+    layer([x, c])
+    gamma, beta = rng.standard_normal((2, 4, 5)).astype("float32")
+    layer.gamma.assign(gamma)
+    layer.beta.assign(beta)
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    expected = (x - mean) / np.sqrt(var + 1e-5) * (c @ gamma)[:, None, None] + (c @ beta)[:, None, None]
+    np.testing.assert_allclose(_np(layer([x, c])), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_conditional_norm_generator_conditions_every_norm_and_restores_the_stock_one(ablations):
+    from kerasgan.nets import resnet
+    from kerasgan.nets import translation_options
+
+    stock_normalize, stock_input = translation_options.normalize, keras.Input
+    g = ablations.conditional_norm_generator()((16, 16, 1), 4, 1, condition_dim=3,
+                                               normalization="instance_affine")
+    kinds = {type(layer).__name__ for layer in g.layers if layer.name.endswith("_norm")}
+    assert kinds == {"ConditionalInstanceNormalization"}
+    assert translation_options.normalize is stock_normalize and keras.Input is stock_input
+    # The stock generator is untouched.
+    stock = resnet.resnet_generator((16, 16, 1), 4, 1, condition_dim=3, normalization="instance_affine")
+    assert "ConditionalInstanceNormalization" not in {type(layer).__name__ for layer in stock.layers}
+
+
+def test_the_geometry_term_adds_its_weight_times_the_numpy_distance(ablations):
+    import kerasgan
+
+    keras.utils.set_random_seed(0)
+    kwargs = dict(image_shape=(16, 16, 1), num_domains=3, generator_filters=4, residual_blocks=1,
+                  discriminator_filters=4, seed=0)
+    model = ablations.geometry_stargan(2.5)(**kwargs)
+    plain = kerasgan.models.StarGAN(**kwargs)
+    plain.set_weights(model.get_weights())
+    rng = np.random.default_rng(2)
+    real = np.tanh(rng.standard_normal((4, 16, 16, 1))).astype("float32")
+    original = np.array([0, 1, 2, 0], "int32")
+    target = np.array([1, 2, 0, 2], "int32")
+    tensors = [ops.convert_to_tensor(a) for a in (real, original, target)]
+    loss, logs = model.generator_loss(*tensors)
+    base, _ = plain.generator_loss(*tensors)
+    fake = model.translate(real, target)
+    back = np.rot90(model.translate(np.rot90(real, k=-1, axes=(1, 2)).copy(), target), k=1, axes=(1, 2))
+    distance = np.abs(fake - back).mean()
+    assert float(_np(logs["geometry"])) == pytest.approx(distance, rel=1e-4, abs=1e-6)
+    assert float(_np(loss)) == pytest.approx(float(_np(base)) + 2.5 * distance, rel=1e-4, abs=1e-5)
+    assert "geometry" in model.log_names()
+
+
+@pytest.mark.once  # the training script's plumbing; the pieces above run per backend
+@pytest.mark.parametrize("ablation", ["conditional-norm", "geometry"])
+def test_each_ablation_trains_through_the_script_and_records_itself(ablations, tmp_path, monkeypatch,
+                                                                  ablation):
+    import kerasgan
+
+    train = load_script(os.path.join(HERE, os.pardir, "scripts", "train_stargan_fashion_mnist.py"),
+                        "train_stargan_fashion_mnist")
+    monkeypatch.setitem(__import__("sys").modules, "train_stargan_fashion_mnist", train)
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((20, 28, 28, 1))).astype("float32")
+    y = (np.arange(20) % 4).astype("int32")
+    monkeypatch.setattr(train, "load_task", lambda: (x, y))
+    monkeypatch.setattr(train, "preview_examples", lambda seed=0: x[:4])
+    stock = kerasgan.models.StarGAN
+    out = tmp_path / "run"
+    result = ablations.main([ablation, "--filters", "4", "--residual-blocks", "1", "--batch-size", "2",
+                             "--iterations", "2", "--log-every", "1", "--eval-images", "0",
+                             "--out", str(out)])
+    assert kerasgan.models.StarGAN is stock  # restored
+    record = json.loads((out / "stargan_fashion_mnist.json").read_text())
+    assert record["ablation"]["name"] == ablation and record["train_steps"] == 2
+    assert ("geometry" in record["history"]) == (ablation == "geometry")
+    assert result["ablation"] == record["ablation"]
+
+
+@pytest.mark.once  # a measurement's plumbing, on a made model and made images
+def test_the_noise_probe_reads_round_trips_and_draws_the_swap_grid(ablations, tmp_path, monkeypatch):
+    import kerasgan
+    from PIL import Image
+
+    model = kerasgan.models.StarGAN(image_shape=(28, 28, 1), num_domains=4, generator_filters=4,
+                                    residual_blocks=1, discriminator_filters=4, seed=0)
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((40, 28, 28, 1))).astype("float32")
+    y = np.arange(40) % 10
+    monkeypatch.setattr(kerasgan.zoo, "load", lambda name: model)
+    monkeypatch.setattr(kerasgan.data, "load_fashion_mnist", lambda split, with_labels: (x, y))
+    png = tmp_path / "swap.png"
+    report = ablations.main(["noise-probe", "--images", "30", "--json", str(tmp_path / "r.json"),
+                             "--png", str(png)])
+    assert json.loads((tmp_path / "r.json").read_text()) == report
+    assert report["images"] == 30
+    assert set(report["round_trip_kept"]) == {"noise 0", "noise 0.02", "noise 0.05", "noise 0.1",
+                                              "noise 0.2", "noise 0.3", "box blur 3x3"}
+    assert all(0.0 <= v <= 1.0 for v in report["round_trip_kept"].values())
+    width, height = Image.open(png).size
+    assert width > height > 0  # 20 columns, 4 rows
+    with pytest.raises(SystemExit):
+        ablations.main(["noise-probe", "--iterations", "3"])
