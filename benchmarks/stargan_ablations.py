@@ -1,12 +1,14 @@
-"""Two changes to StarGAN tried against its garment swap on the built-in
+"""Changes to StarGAN tried against its garment swap on the built-in
 Fashion-MNIST task, and a probe of how the swap carries the garment
-(docs/cogan_stargan.md, "What does not undo the swap"). Neither change is in
+(docs/cogan_stargan.md, "What does not undo the swap"). None of them is in
 the library: this script makes them for its own run only.
 
     # StarGAN with a conditional instance norm in every generator norm layer
     python benchmarks/stargan_ablations.py conditional-norm TRAIN-ARGS...
     # StarGAN plus a geometry-consistency term (GcGAN, weight 10)
     python benchmarks/stargan_ablations.py geometry --lambda-geometry 10 TRAIN-ARGS...
+    # StarGAN plus CUT's patchwise contrastive term (weight 1)
+    python benchmarks/stargan_ablations.py patch-nce --lambda-nce 1 TRAIN-ARGS...
     # the published model's round trip through "negative" under noise and blur
     python benchmarks/stargan_ablations.py noise-probe --json OUT.json --png GRID.png
 
@@ -26,6 +28,18 @@ and grid are written as that script writes them).
   for One-Sided Unsupervised Domain Mapping", eq. 3, with their rotation
   transform). The four domains' transforms commute with rotations; a
   swap of garments does not.
+- `patch-nce`: adds λ_NCE·PatchNCE(G(x, c), x) to L_G (Park et al. 2020,
+  "Contrastive Learning for Unpaired Image-to-Image Translation", §3.2,
+  eq. 5, with CUT's settings: τ = 0.07, 256 locations per layer (all of
+  a smaller layer's), a two-layer MLP head of 256 units per layer,
+  L2-normalized, keys without gradient, negatives from the same image;
+  the heads are trained with the generator). The features are those of the
+  generator's own encoder (its input image, first conv, both downsamplings
+  and the middle residual block), given the target domain for both the
+  source and the translation. A location of the translation must be told
+  apart from the source's other locations by its features: a
+  translation that keeps the garment where it was passes, a swap of
+  garments does not.
 - `noise-probe`: originals translated into "negative" by the zoo model,
   Gaussian noise (σ on the [−1, 1] scale) or a 3×3 box blur added, then
   translated back into "original" and read by the garment classifier. A
@@ -141,6 +155,69 @@ def swap_grid(model, path):
                     rows=4, scale=2)
 
 
+NCE_LAYERS = ("in_relu", "down_0_relu", "down_1_relu")
+
+
+def patch_nce_loss(queries, keys, temperature=0.07):
+    """CUT's PatchNCE on `(n, p, d)` L2-normalized features: for each of the
+    p locations, the cross-entropy of picking its own key among the same
+    image's p keys by dot product / temperature; the mean over n and p."""
+    logits = ops.einsum("npd,nqd->npq", queries, ops.stop_gradient(keys)) / temperature
+    labels = ops.broadcast_to(ops.arange(ops.shape(logits)[1]), ops.shape(logits)[:2])
+    return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+
+
+def _l2_normalize(x):
+    # ε inside the root: a location whose features are all zero (after a ReLU) has a finite gradient.
+    return x / ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True) + 1e-12)
+
+
+def patch_nce_stargan(weight, patches=256, units=256, temperature=0.07):
+    """A StarGAN whose L_G adds `weight`·PatchNCE(G(x, c_trg), x) (logged as `nce`); the MLP heads
+    are attributes of the generator, so its optimizer trains them."""
+
+    class PatchNCEStarGAN(kerasgan.models.StarGAN):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            g = self.generator
+            names = list(NCE_LAYERS)
+            if self.hyperparameters["residual_blocks"]:
+                names.append(f"res_{self.hyperparameters['residual_blocks'] // 2}_add")
+            outputs = [g.inputs[0]] + [g.get_layer(name).output for name in names]
+            heads = []
+            for output in outputs:
+                head = keras.Sequential([keras.layers.Dense(units, activation="relu"), keras.layers.Dense(units)])
+                head.build((None, None, output.shape[-1]))
+                heads.append(head)
+            g.nce_heads = heads
+            # Not an attribute Keras tracks: its layers are the generator's.
+            self.nce = argparse.Namespace(encoder=keras.Model(g.inputs, outputs), heads=heads)
+
+        def patch_nce(self, real, fake, condition):
+            source = self.nce.encoder([real, condition], training=True)
+            translated = self.nce.encoder([fake, condition], training=True)
+            total = 0.0
+            for k, q, head in zip(source, translated, self.nce.heads):
+                _, height, width, channels = k.shape
+                locations = height * width
+                ids = keras.random.shuffle(ops.arange(locations), seed=self.seed_generator)[
+                    : min(patches, locations)]
+                k = ops.take(ops.reshape(ops.cast(k, "float32"), (-1, locations, channels)), ids, axis=1)
+                q = ops.take(ops.reshape(ops.cast(q, "float32"), (-1, locations, channels)), ids, axis=1)
+                total = total + patch_nce_loss(_l2_normalize(head(q)), _l2_normalize(head(k)), temperature)
+            return total / len(source)
+
+        def generator_loss(self, real, original, target):
+            loss, logs = super().generator_loss(real, original, target)
+            nce = self.patch_nce(real, self.translate_batch(real, target), self.condition(target))
+            return loss + weight * nce, {**logs, "nce": nce}
+
+        def log_names(self):
+            return super().log_names() + ("nce",)
+
+    return PatchNCEStarGAN
+
+
 def noise_probe(model_name, num_images, seed, png=None):
     import scipy.ndimage
 
@@ -174,8 +251,9 @@ def noise_probe(model_name, num_images, seed, png=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("ablation", choices=("conditional-norm", "geometry", "noise-probe"))
+    parser.add_argument("ablation", choices=("conditional-norm", "geometry", "patch-nce", "noise-probe"))
     parser.add_argument("--lambda-geometry", type=float, default=10.0, help="geometry: λ_gc")
+    parser.add_argument("--lambda-nce", type=float, default=1.0, help="patch-nce: λ_NCE")
     parser.add_argument("--model", default="stargan_fashion_mnist", help="noise-probe: the zoo model")
     parser.add_argument("--images", type=int, default=1000, help="noise-probe: test images")
     parser.add_argument("--seed", type=int, default=0, help="noise-probe: the images' and noise's seed")
@@ -198,8 +276,10 @@ def main(argv=None):
     stock_model, stock_generator = kerasgan.models.StarGAN, stargan.resnet_generator
     if args.ablation == "conditional-norm":
         stargan.resnet_generator = conditional_norm_generator()
-    else:
+    elif args.ablation == "geometry":
         kerasgan.models.StarGAN = geometry_stargan(args.lambda_geometry)
+    else:
+        kerasgan.models.StarGAN = patch_nce_stargan(args.lambda_nce)
     try:
         result = train.main(train_args)
     finally:
@@ -208,6 +288,8 @@ def main(argv=None):
     result["ablation"] = {"name": args.ablation}
     if args.ablation == "geometry":
         result["ablation"]["lambda_geometry"] = args.lambda_geometry
+    if args.ablation == "patch-nce":
+        result["ablation"]["lambda_nce"] = args.lambda_nce
     path = os.path.join(os.path.dirname(result["preview"]), "stargan_fashion_mnist.json")
     with open(path, "w") as f:
         json.dump(result, f, indent=2, default=float)

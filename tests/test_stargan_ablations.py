@@ -86,7 +86,7 @@ def test_the_geometry_term_adds_its_weight_times_the_numpy_distance(ablations):
 
 
 @pytest.mark.once  # the training script's plumbing; the pieces above run per backend
-@pytest.mark.parametrize("ablation", ["conditional-norm", "geometry"])
+@pytest.mark.parametrize("ablation", ["conditional-norm", "geometry", "patch-nce"])
 def test_each_ablation_trains_through_the_script_and_records_itself(ablations, tmp_path, monkeypatch,
                                                                   ablation):
     import kerasgan
@@ -135,3 +135,40 @@ def test_the_noise_probe_reads_round_trips_and_draws_the_swap_grid(ablations, tm
     assert width > height > 0  # 20 columns, 4 rows
     with pytest.raises(SystemExit):
         ablations.main(["noise-probe", "--iterations", "3"])
+
+
+def test_patch_nce_matches_numpy(ablations):
+    rng = np.random.default_rng(3)
+    q, k = rng.standard_normal((2, 2, 5, 4)).astype("float32")
+    q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    k /= np.linalg.norm(k, axis=-1, keepdims=True)
+    logits = np.einsum("npd,nqd->npq", q, k) / 0.07
+    log_softmax = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) \
+        - logits.max(-1, keepdims=True)
+    expected = -np.mean([log_softmax[n, i, i] for n in range(2) for i in range(5)])
+    got = float(_np(ablations.patch_nce_loss(ops.convert_to_tensor(q), ops.convert_to_tensor(k))))
+    assert got == pytest.approx(expected, rel=1e-4)
+    # A translation that keeps each location's features scores far lower than one that moves them.
+    moved = float(_np(ablations.patch_nce_loss(ops.convert_to_tensor(k[:, ::-1].copy()),
+                                               ops.convert_to_tensor(k))))
+    assert float(_np(ablations.patch_nce_loss(ops.convert_to_tensor(k), ops.convert_to_tensor(k)))) < moved
+
+
+def test_patch_nce_heads_are_the_generators_and_one_step_trains_them(ablations):
+    keras.utils.set_random_seed(0)
+    model = ablations.patch_nce_stargan(1.0, patches=16, units=8)(
+        image_shape=(16, 16, 1), num_domains=3, generator_filters=4, residual_blocks=2,
+        discriminator_filters=4, seed=0)
+    heads = model.generator.nce_heads
+    assert len(heads) == 5  # the image, the first conv, two downsamplings, the middle block
+    head_ids = {id(v) for head in heads for v in head.trainable_variables}
+    assert head_ids <= {id(v) for v in model.player_variables("generator")}
+    assert not head_ids & {id(v) for v in model.player_variables("discriminator")}
+    model.compile()
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((10, 16, 16, 1))).astype("float32")
+    before = [np.array(_np(v)) for head in heads for v in head.trainable_variables]
+    history = model.fit(x, np.arange(10) % 3, batch_size=10, epochs=1, verbose=0)
+    after = [np.array(_np(v)) for head in heads for v in head.trainable_variables]
+    assert all(not np.allclose(a, b) for a, b in zip(before, after))
+    assert np.isfinite(history.history["nce"][-1]) and history.history["nce"][-1] > 0
