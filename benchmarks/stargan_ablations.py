@@ -63,8 +63,10 @@ import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
 import kerasgan  # noqa: E402
+from kerasgan.data.domains import DOMAIN_TASKS  # noqa: E402
 
-NEGATIVE, ORIGINAL = 2, 0  # the domains' order in fashion_mnist_domains
+NEGATIVE = DOMAIN_TASKS["fashion_mnist_domains"].index("negative")
+ORIGINAL = DOMAIN_TASKS["fashion_mnist_domains"].index("original")
 
 
 class ConditionalInstanceNormalization(keras.layers.Layer):

@@ -154,6 +154,7 @@ def test_patch_nce_matches_numpy(ablations):
     assert float(_np(ablations.patch_nce_loss(ops.convert_to_tensor(k), ops.convert_to_tensor(k)))) < moved
 
 
+@pytest.mark.once  # a compiled StarGAN step with the term: 20-27 s under tensorflow and jax
 def test_patch_nce_heads_are_the_generators_and_one_step_trains_them(ablations):
     keras.utils.set_random_seed(0)
     model = ablations.patch_nce_stargan(1.0, patches=16, units=8)(
