@@ -135,6 +135,7 @@ def geometry_stargan(weight):
     class GeometryConsistentStarGAN(kerasgan.models.StarGAN):
         def generator_loss(self, real, original, target):
             loss, logs = super().generator_loss(real, original, target)
+            # G(x, c) again: StarGAN.generator_loss keeps its own to itself (the step's time counts it).
             fake = self.translate_batch(real, target)
             rotated = unrotate(self.translate_batch(rotate(real), target))
             geometry = ops.mean(ops.abs(ops.cast(fake, "float32") - ops.cast(rotated, "float32")))
@@ -146,11 +147,11 @@ def geometry_stargan(weight):
     return GeometryConsistentStarGAN
 
 
-def swap_grid(model, path):
-    """Two test images of each class and their way through "negative" (the docstring's rows)."""
+def swap_grid(model, x, y, path):
+    """The first two images of each class in `x` (labels `y`) and their way
+    through "negative" (the docstring's rows)."""
     from kerasgan.utils.images import save_image_grid
 
-    x, y = kerasgan.data.load_fashion_mnist("test", with_labels=True)
     x = x[np.concatenate([np.flatnonzero(y == c)[:2] for c in range(10)])]
     negatives = model.translate(x, NEGATIVE)
     save_image_grid(np.concatenate([x, -x, negatives, model.translate(negatives, ORIGINAL)]), path,
@@ -211,6 +212,7 @@ def patch_nce_stargan(weight, patches=256, units=256, temperature=0.07):
 
         def generator_loss(self, real, original, target):
             loss, logs = super().generator_loss(real, original, target)
+            # G(x, c) again, as in the geometry ablation (the step's time counts it).
             nce = self.patch_nce(real, self.translate_batch(real, target), self.condition(target))
             return loss + weight * nce, {**logs, "nce": nce}
 
@@ -226,9 +228,9 @@ def noise_probe(model_name, num_images, seed, png=None):
     from kerasgan.extractors.fashion_mnist_classifier import FashionMNISTFeatureExtractor
 
     model = kerasgan.zoo.load(model_name)
-    if png:
-        swap_grid(model, png)
     x, y = kerasgan.data.load_fashion_mnist("test", with_labels=True)
+    if png:
+        swap_grid(model, x, y, png)
     rng = np.random.default_rng(seed)
     index = rng.choice(len(x), num_images, replace=False)
     x, y = x[index], y[index]
