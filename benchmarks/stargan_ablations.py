@@ -9,6 +9,8 @@ the library: this script makes them for its own run only.
     python benchmarks/stargan_ablations.py geometry --lambda-geometry 10 TRAIN-ARGS...
     # StarGAN plus CUT's patchwise contrastive term (weight 1)
     python benchmarks/stargan_ablations.py patch-nce --lambda-nce 1 TRAIN-ARGS...
+    # StarGAN plus CyCADA's semantic-consistency term (weight 1), a garment classifier's
+    python benchmarks/stargan_ablations.py semantic --lambda-semantic 1 TRAIN-ARGS...
     # the published model's round trip through "negative" under noise and blur
     python benchmarks/stargan_ablations.py noise-probe --json OUT.json --png GRID.png
 
@@ -40,6 +42,17 @@ and grid are written as that script writes them).
   apart from the source's other locations by its features: a
   translation that keeps the garment where it was passes, a swap of
   garments does not.
+- `semantic`: adds λ_sem·CE(f(G(x, c)), argmax f(x)) to L_G (Hoffman et
+  al. 2018, "CyCADA: Cycle-Consistent Adversarial Domain Adaptation", §3,
+  eq. 4: the translation must keep the class a fixed classifier f reads in
+  the source image; the pseudo-label is f's, without gradient). f is a
+  garment classifier trained before StarGAN, for `--semantic-epochs`
+  epochs, on the same training images StarGAN sees, in their domains, with
+  their garment labels (`domain_classifier_model`'s CNN with 10 outputs;
+  CyCADA trains its f on the labelled source domain only). It is the one
+  change here that uses labels of the images' content, which the StarGAN
+  paper does not have: it tests whether the swap goes when the objective
+  itself tells garments apart.
 - `noise-probe`: originals translated into "negative" by the zoo model,
   Gaussian noise (σ on the [−1, 1] scale) or a 3×3 box blur added, then
   translated back into "original" and read by the garment classifier. A
@@ -222,6 +235,59 @@ def patch_nce_stargan(weight, patches=256, units=256, temperature=0.07):
     return PatchNCEStarGAN
 
 
+def garment_classifier(epochs=2, seed=0):
+    """f for `semantic`: the CNN of `domain_classifier_model` with one logit
+    per garment class, trained (Adam 1e-3, batch 64) on every domain's
+    training images of the task with their garment labels, frozen."""
+    from kerasgan.metrics.domain_translation import domain_classifier_model
+
+    domains, labels = kerasgan.data.load_domain_task("fashion_mnist_domains", with_labels=True)
+    x = np.concatenate(domains).astype("float32")
+    y = np.concatenate(labels).astype("int32")
+    order = np.random.default_rng(seed).permutation(len(x))
+    classifier = domain_classifier_model(x.shape[1:], 10, seed=seed)
+    classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
+                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    classifier.fit(x[order], y[order], batch_size=64, epochs=epochs, shuffle=False, verbose=0)
+    classifier.trainable = False
+    return classifier
+
+
+def garment_classifier_accuracy(classifier):
+    """f's accuracy on each domain's test images (the 10,000 Fashion-MNIST
+    test images under that domain's transform), by domain name."""
+    domains, labels = kerasgan.data.load_domain_task("fashion_mnist_domains", split="test", with_labels=True)
+    return {
+        name: float(np.mean(np.argmax(classifier.predict(x, batch_size=500, verbose=0), axis=1) == y))
+        for name, x, y in zip(DOMAIN_TASKS["fashion_mnist_domains"], domains, labels)
+    }
+
+
+def semantic_loss(classifier, real, fake):
+    """CyCADA's eq. 4 for one direction: the mean cross-entropy of f's logits
+    on `fake` against f's most likely class on `real` (no gradient through it)."""
+    pseudo = ops.stop_gradient(ops.argmax(classifier(real, training=False), axis=-1))
+    logits = ops.cast(classifier(fake, training=False), "float32")
+    return ops.mean(ops.sparse_categorical_crossentropy(pseudo, logits, from_logits=True))
+
+
+def semantic_stargan(weight, classifier):
+    """A StarGAN whose L_G adds `weight`·CE(f(G(x, c_trg)), argmax f(x)) (logged as `semantic`); f is
+    `classifier`, frozen and kept off the model (its weights are no player's)."""
+
+    class SemanticStarGAN(kerasgan.models.StarGAN):
+        def generator_loss(self, real, original, target):
+            loss, logs = super().generator_loss(real, original, target)
+            # G(x, c) again, as in the geometry ablation (the step's time counts it).
+            semantic = semantic_loss(classifier, real, self.translate_batch(real, target))
+            return loss + weight * semantic, {**logs, "semantic": semantic}
+
+        def log_names(self):
+            return super().log_names() + ("semantic",)
+
+    return SemanticStarGAN
+
+
 def noise_probe(model_name, num_images, seed, png=None):
     import scipy.ndimage
 
@@ -255,9 +321,13 @@ def noise_probe(model_name, num_images, seed, png=None):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("ablation", choices=("conditional-norm", "geometry", "patch-nce", "noise-probe"))
+    parser.add_argument("ablation",
+                        choices=("conditional-norm", "geometry", "patch-nce", "semantic", "noise-probe"))
     parser.add_argument("--lambda-geometry", type=float, default=10.0, help="geometry: λ_gc")
     parser.add_argument("--lambda-nce", type=float, default=1.0, help="patch-nce: λ_NCE")
+    parser.add_argument("--lambda-semantic", type=float, default=1.0, help="semantic: λ_sem")
+    parser.add_argument("--semantic-epochs", type=int, default=2,
+                        help="semantic: epochs of the garment classifier")
     parser.add_argument("--model", default="stargan_fashion_mnist", help="noise-probe: the zoo model")
     parser.add_argument("--images", type=int, default=1000, help="noise-probe: test images")
     parser.add_argument("--seed", type=int, default=0, help="noise-probe: the images' and noise's seed")
@@ -282,6 +352,9 @@ def main(argv=None):
         stargan.resnet_generator = conditional_norm_generator()
     elif args.ablation == "geometry":
         kerasgan.models.StarGAN = geometry_stargan(args.lambda_geometry)
+    elif args.ablation == "semantic":
+        classifier = garment_classifier(args.semantic_epochs)
+        kerasgan.models.StarGAN = semantic_stargan(args.lambda_semantic, classifier)
     else:
         kerasgan.models.StarGAN = patch_nce_stargan(args.lambda_nce)
     try:
@@ -294,6 +367,9 @@ def main(argv=None):
         result["ablation"]["lambda_geometry"] = args.lambda_geometry
     if args.ablation == "patch-nce":
         result["ablation"]["lambda_nce"] = args.lambda_nce
+    if args.ablation == "semantic":
+        result["ablation"].update(lambda_semantic=args.lambda_semantic, semantic_epochs=args.semantic_epochs,
+                                  garment_classifier_test_accuracy=garment_classifier_accuracy(classifier))
     path = os.path.join(os.path.dirname(result["preview"]), "stargan_fashion_mnist.json")
     with open(path, "w") as f:
         json.dump(result, f, indent=2, default=float)

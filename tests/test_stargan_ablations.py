@@ -1,6 +1,7 @@
-"""benchmarks/stargan_ablations.py: the two StarGAN changes it tries (a
-conditional instance norm, a geometry-consistency term) against numpy, and a
-two-step run of each through the training script."""
+"""benchmarks/stargan_ablations.py: the StarGAN changes it tries (a
+conditional instance norm, a geometry-consistency term, PatchNCE, a semantic-
+consistency term) against numpy, and a two-step run of each through the
+training script."""
 
 import json
 import os
@@ -86,7 +87,7 @@ def test_the_geometry_term_adds_its_weight_times_the_numpy_distance(ablations):
 
 
 @pytest.mark.once  # the training script's plumbing; the pieces above run per backend
-@pytest.mark.parametrize("ablation", ["conditional-norm", "geometry", "patch-nce"])
+@pytest.mark.parametrize("ablation", ["conditional-norm", "geometry", "patch-nce", "semantic"])
 def test_each_ablation_trains_through_the_script_and_records_itself(ablations, tmp_path, monkeypatch,
                                                                   ablation):
     import kerasgan
@@ -99,6 +100,19 @@ def test_each_ablation_trains_through_the_script_and_records_itself(ablations, t
     y = (np.arange(20) % 4).astype("int32")
     monkeypatch.setattr(train, "load_task", lambda: (x, y))
     monkeypatch.setattr(train, "preview_examples", lambda seed=0: x[:4])
+    # semantic: its garment classifier trained on made images of the four domains with made labels.
+    labels = [np.arange(5) % 10 + i for i in range(4)]
+    monkeypatch.setattr(kerasgan.data, "load_domain_task", lambda name, split="train", with_labels=False: (
+        [x[i * 5:(i + 1) * 5] for i in range(4)], labels))
+    made = []  # (the classifier, its weights when made)
+    real_classifier = ablations.garment_classifier
+
+    def garment_classifier(epochs):
+        classifier = real_classifier(epochs)
+        made.append((classifier, [np.array(w) for w in classifier.get_weights()]))
+        return classifier
+
+    monkeypatch.setattr(ablations, "garment_classifier", garment_classifier)
     stock = kerasgan.models.StarGAN
     out = tmp_path / "run"
     result = ablations.main([ablation, "--filters", "4", "--residual-blocks", "1", "--batch-size", "2",
@@ -108,7 +122,16 @@ def test_each_ablation_trains_through_the_script_and_records_itself(ablations, t
     record = json.loads((out / "stargan_fashion_mnist.json").read_text())
     assert record["ablation"]["name"] == ablation and record["train_steps"] == 2
     assert ("geometry" in record["history"]) == (ablation == "geometry")
+    assert ("semantic" in record["history"]) == (ablation == "semantic")
     assert result["ablation"] == record["ablation"]
+    if ablation == "semantic":
+        ((classifier, weights),) = made
+        assert classifier.output.shape[-1] == 10 and not classifier.trainable
+        for before, after in zip(weights, classifier.get_weights()):  # StarGAN's steps leave f as it was
+            np.testing.assert_array_equal(before, after)
+        accuracy = record["ablation"]["garment_classifier_test_accuracy"]
+        assert set(accuracy) == {"original", "edges", "negative", "dilated"}
+        assert all(0.0 <= a <= 1.0 for a in accuracy.values())
 
 
 @pytest.mark.once  # a measurement's plumbing, on a made model and made images
@@ -173,3 +196,36 @@ def test_patch_nce_heads_are_the_generators_and_one_step_trains_them(ablations):
     after = [np.array(_np(v)) for head in heads for v in head.trainable_variables]
     assert all(not np.allclose(a, b) for a, b in zip(before, after))
     assert np.isfinite(history.history["nce"][-1]) and history.history["nce"][-1] > 0
+
+
+def test_the_semantic_term_adds_its_weight_times_numpys_cross_entropy(ablations):
+    """CyCADA's eq. 4: L_G gains λ·CE(f(G(x, c)), argmax f(x)); f's weights belong to no player."""
+    import kerasgan
+    from kerasgan.metrics.domain_translation import domain_classifier_model
+
+    keras.utils.set_random_seed(0)
+    classifier = domain_classifier_model((16, 16, 1), 10, seed=0)
+    classifier.trainable = False
+    kwargs = dict(image_shape=(16, 16, 1), num_domains=3, generator_filters=4, residual_blocks=1,
+                  discriminator_filters=4, seed=0)
+    model = ablations.semantic_stargan(2.5, classifier)(**kwargs)
+    plain = kerasgan.models.StarGAN(**kwargs)
+    plain.set_weights(model.get_weights())
+    rng = np.random.default_rng(4)
+    real = np.tanh(rng.standard_normal((4, 16, 16, 1))).astype("float32")
+    original = np.array([0, 1, 2, 0], "int32")
+    target = np.array([1, 2, 0, 2], "int32")
+    tensors = [ops.convert_to_tensor(a) for a in (real, original, target)]
+    loss, logs = model.generator_loss(*tensors)
+    base, _ = plain.generator_loss(*tensors)
+    pseudo = _np(classifier(real, training=False)).argmax(axis=1)
+    logits = _np(classifier(model.translate(real, target), training=False)).astype("float64")
+    log_softmax = logits - logits.max(1, keepdims=True)
+    log_softmax -= np.log(np.exp(log_softmax).sum(1, keepdims=True))
+    expected = -log_softmax[np.arange(4), pseudo].mean()
+    assert float(_np(logs["semantic"])) == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    assert float(_np(loss)) == pytest.approx(float(_np(base)) + 2.5 * expected, rel=1e-4, abs=1e-5)
+    assert "semantic" in model.log_names()
+    f_ids = {id(v) for v in classifier.weights}
+    for player in ("generator", "discriminator"):
+        assert not f_ids & {id(v) for v in model.player_variables(player)}
