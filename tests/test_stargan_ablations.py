@@ -62,22 +62,27 @@ def test_the_conditional_norm_generator_conditions_every_norm_and_restores_the_s
     assert "ConditionalInstanceNormalization" not in {type(layer).__name__ for layer in stock.layers}
 
 
-def test_the_geometry_term_adds_its_weight_times_the_numpy_distance(ablations):
+def _generator_losses(model_class, seed):
+    """L_G of a small `model_class` and of a stock StarGAN with the same weights, on made images:
+    `(model, real, target, (loss, logs), base_loss)`."""
     import kerasgan
 
     keras.utils.set_random_seed(0)
     kwargs = dict(image_shape=(16, 16, 1), num_domains=3, generator_filters=4, residual_blocks=1,
                   discriminator_filters=4, seed=0)
-    model = ablations.geometry_stargan(2.5)(**kwargs)
+    model = model_class(**kwargs)
     plain = kerasgan.models.StarGAN(**kwargs)
     plain.set_weights(model.get_weights())
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     real = np.tanh(rng.standard_normal((4, 16, 16, 1))).astype("float32")
     original = np.array([0, 1, 2, 0], "int32")
     target = np.array([1, 2, 0, 2], "int32")
     tensors = [ops.convert_to_tensor(a) for a in (real, original, target)]
-    loss, logs = model.generator_loss(*tensors)
-    base, _ = plain.generator_loss(*tensors)
+    return model, real, target, model.generator_loss(*tensors), plain.generator_loss(*tensors)[0]
+
+
+def test_the_geometry_term_adds_its_weight_times_the_numpy_distance(ablations):
+    model, real, target, (loss, logs), base = _generator_losses(ablations.geometry_stargan(2.5), seed=2)
     fake = model.translate(real, target)
     back = np.rot90(model.translate(np.rot90(real, k=-1, axes=(1, 2)).copy(), target), k=1, axes=(1, 2))
     distance = np.abs(fake - back).mean()
@@ -200,24 +205,12 @@ def test_patch_nce_heads_are_the_generators_and_one_step_trains_them(ablations):
 
 def test_the_semantic_term_adds_its_weight_times_numpys_cross_entropy(ablations):
     """CyCADA's eq. 4: L_G gains λ·CE(f(G(x, c)), argmax f(x)); f's weights belong to no player."""
-    import kerasgan
     from kerasgan.metrics.domain_translation import domain_classifier_model
 
-    keras.utils.set_random_seed(0)
     classifier = domain_classifier_model((16, 16, 1), 10, seed=0)
     classifier.trainable = False
-    kwargs = dict(image_shape=(16, 16, 1), num_domains=3, generator_filters=4, residual_blocks=1,
-                  discriminator_filters=4, seed=0)
-    model = ablations.semantic_stargan(2.5, classifier)(**kwargs)
-    plain = kerasgan.models.StarGAN(**kwargs)
-    plain.set_weights(model.get_weights())
-    rng = np.random.default_rng(4)
-    real = np.tanh(rng.standard_normal((4, 16, 16, 1))).astype("float32")
-    original = np.array([0, 1, 2, 0], "int32")
-    target = np.array([1, 2, 0, 2], "int32")
-    tensors = [ops.convert_to_tensor(a) for a in (real, original, target)]
-    loss, logs = model.generator_loss(*tensors)
-    base, _ = plain.generator_loss(*tensors)
+    model, real, target, (loss, logs), base = _generator_losses(
+        ablations.semantic_stargan(2.5, classifier), seed=4)
     pseudo = _np(classifier(real, training=False)).argmax(axis=1)
     logits = _np(classifier(model.translate(real, target), training=False)).astype("float64")
     log_softmax = logits - logits.max(1, keepdims=True)
