@@ -1,7 +1,8 @@
 """Changes to StarGAN tried against its garment swap on the built-in
 Fashion-MNIST task, and a probe of how the swap carries the garment
-(docs/cogan_stargan.md, "What does not undo the swap"). None of them is in
-the library: this script makes them for its own run only.
+(docs/cogan_stargan.md, "What does not undo the swap" and "Longer training
+leaves the swap; a semantic term breaks it"). None of them is in the
+library: this script makes them for its own run only.
 
     # StarGAN with a conditional instance norm in every generator norm layer
     python benchmarks/stargan_ablations.py conditional-norm TRAIN-ARGS...
