@@ -143,22 +143,31 @@ def unrotate(images):
     return ops.transpose(ops.flip(images, axis=2), (0, 2, 1, 3))
 
 
+def with_generator_term(name, weight, term):
+    """A StarGAN whose L_G adds `weight`·term(model, real, G(x, c_trg), target), logged as `name`.
+    G(x, c_trg) is computed again: StarGAN.generator_loss keeps its own to itself (the step's
+    time counts it)."""
+
+    class StarGANWithTerm(kerasgan.models.StarGAN):
+        def generator_loss(self, real, original, target):
+            loss, logs = super().generator_loss(real, original, target)
+            value = term(self, real, self.translate_batch(real, target), target)
+            return loss + weight * value, {**logs, name: value}
+
+        def log_names(self):
+            return super().log_names() + (name,)
+
+    return StarGANWithTerm
+
+
 def geometry_stargan(weight):
     """A StarGAN whose L_G adds `weight`·E|G(x, c) − R⁻¹(G(R(x), c))| (logged as `geometry`)."""
 
-    class GeometryConsistentStarGAN(kerasgan.models.StarGAN):
-        def generator_loss(self, real, original, target):
-            loss, logs = super().generator_loss(real, original, target)
-            # G(x, c) again: StarGAN.generator_loss keeps its own to itself (the step's time counts it).
-            fake = self.translate_batch(real, target)
-            rotated = unrotate(self.translate_batch(rotate(real), target))
-            geometry = ops.mean(ops.abs(ops.cast(fake, "float32") - ops.cast(rotated, "float32")))
-            return loss + weight * geometry, {**logs, "geometry": geometry}
+    def geometry(model, real, fake, target):
+        rotated = unrotate(model.translate_batch(rotate(real), target))
+        return ops.mean(ops.abs(ops.cast(fake, "float32") - ops.cast(rotated, "float32")))
 
-        def log_names(self):
-            return super().log_names() + ("geometry",)
-
-    return GeometryConsistentStarGAN
+    return with_generator_term("geometry", weight, geometry)
 
 
 def swap_grid(model, x, y, path):
@@ -193,7 +202,10 @@ def patch_nce_stargan(weight, patches=256, units=256, temperature=0.07):
     """A StarGAN whose L_G adds `weight`·PatchNCE(G(x, c_trg), x) (logged as `nce`); the MLP heads
     are attributes of the generator, so its optimizer trains them."""
 
-    class PatchNCEStarGAN(kerasgan.models.StarGAN):
+    def nce(model, real, fake, target):
+        return model.patch_nce(real, fake, model.condition(target))
+
+    class PatchNCEStarGAN(with_generator_term("nce", weight, nce)):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             g = self.generator
@@ -223,15 +235,6 @@ def patch_nce_stargan(weight, patches=256, units=256, temperature=0.07):
                 q = ops.take(ops.reshape(ops.cast(q, "float32"), (-1, locations, channels)), ids, axis=1)
                 total = total + patch_nce_loss(_l2_normalize(head(q)), _l2_normalize(head(k)), temperature)
             return total / len(source)
-
-        def generator_loss(self, real, original, target):
-            loss, logs = super().generator_loss(real, original, target)
-            # G(x, c) again, as in the geometry ablation (the step's time counts it).
-            nce = self.patch_nce(real, self.translate_batch(real, target), self.condition(target))
-            return loss + weight * nce, {**logs, "nce": nce}
-
-        def log_names(self):
-            return super().log_names() + ("nce",)
 
     return PatchNCEStarGAN
 
@@ -276,17 +279,10 @@ def semantic_stargan(weight, classifier):
     """A StarGAN whose L_G adds `weight`·CE(f(G(x, c_trg)), argmax f(x)) (logged as `semantic`); f is
     `classifier`, frozen and kept off the model (its weights are no player's)."""
 
-    class SemanticStarGAN(kerasgan.models.StarGAN):
-        def generator_loss(self, real, original, target):
-            loss, logs = super().generator_loss(real, original, target)
-            # G(x, c) again, as in the geometry ablation (the step's time counts it).
-            semantic = semantic_loss(classifier, real, self.translate_batch(real, target))
-            return loss + weight * semantic, {**logs, "semantic": semantic}
+    def semantic(model, real, fake, target):
+        return semantic_loss(classifier, real, fake)
 
-        def log_names(self):
-            return super().log_names() + ("semantic",)
-
-    return SemanticStarGAN
+    return with_generator_term("semantic", weight, semantic)
 
 
 def noise_probe(model_name, num_images, seed, png=None):
