@@ -26,6 +26,13 @@ def _np(x):
     return np.asarray(ops.convert_to_numpy(x))
 
 
+def _log_softmax(logits):
+    """numpy's log-softmax over the last axis, in float64."""
+    logits = np.asarray(logits, "float64")
+    shifted = logits - logits.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
 def test_the_rotation_is_numpys_and_undone(ablations):
     x = np.random.default_rng(0).standard_normal((2, 5, 5, 3)).astype("float32")
     rotated = _np(ablations.rotate(ops.convert_to_tensor(x)))
@@ -171,8 +178,7 @@ def test_patch_nce_matches_numpy(ablations):
     q /= np.linalg.norm(q, axis=-1, keepdims=True)
     k /= np.linalg.norm(k, axis=-1, keepdims=True)
     logits = np.einsum("npd,nqd->npq", q, k) / 0.07
-    log_softmax = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) \
-        - logits.max(-1, keepdims=True)
+    log_softmax = _log_softmax(logits)
     expected = -np.mean([log_softmax[n, i, i] for n in range(2) for i in range(5)])
     got = float(_np(ablations.patch_nce_loss(ops.convert_to_tensor(q), ops.convert_to_tensor(k))))
     assert got == pytest.approx(expected, rel=1e-4)
@@ -212,9 +218,7 @@ def test_the_semantic_term_adds_its_weight_times_numpys_cross_entropy(ablations)
     model, real, target, (loss, logs), base = _generator_losses(
         ablations.semantic_stargan(2.5, classifier), seed=4)
     pseudo = _np(classifier(real, training=False)).argmax(axis=1)
-    logits = _np(classifier(model.translate(real, target), training=False)).astype("float64")
-    log_softmax = logits - logits.max(1, keepdims=True)
-    log_softmax -= np.log(np.exp(log_softmax).sum(1, keepdims=True))
+    log_softmax = _log_softmax(_np(classifier(model.translate(real, target), training=False)))
     expected = -log_softmax[np.arange(4), pseudo].mean()
     assert float(_np(logs["semantic"])) == pytest.approx(expected, rel=1e-4, abs=1e-6)
     assert float(_np(loss)) == pytest.approx(float(_np(base)) + 2.5 * expected, rel=1e-4, abs=1e-5)
