@@ -123,6 +123,15 @@ def _build_parser():
     train.add_argument("--lambda-identity", type=_non_negative_float, default=None,
                        help="stargan: weight of an identity-mapping term |G(x, c_org) - x| (CycleGAN's; not in "
                        "the StarGAN paper, default 0)")
+    train.add_argument("--lambda-content", type=_non_negative_float, default=None,
+                       help="stargan: weight of a content term CE(f(G(x, c)), argmax f(x)) with a frozen content "
+                       "classifier f (CyCADA's semantic loss; not in the StarGAN paper, default 0). On the built-in "
+                       "fashion_mnist_domains f is first trained on the training images' garment labels")
+    train.add_argument("--content-classifier", default=None, metavar="PATH",
+                       help="stargan, with --lambda-content: f as a saved .keras model (images -> class logits), "
+                       "for datasets without content labels")
+    train.add_argument("--content-epochs", type=_positive_int, default=None,
+                       help="stargan, with --lambda-content on the built-in task: epochs of f's training (default 2)")
     train.add_argument("--gamma", type=_fraction, default=None,
                        help="began: the diversity ratio γ = L(G(z)) / L(x) that its k controller holds, in (0, 1] "
                        "(default: the paper's 0.5; higher asks D to reconstruct fakes as badly as reals)")
@@ -245,7 +254,7 @@ _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
     "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None, "filter_base": None,
-    "gamma": None, "lambda_k": None,
+    "gamma": None, "lambda_k": None, "lambda_content": None, "content_classifier": None, "content_epochs": None,
 }
 
 # Model options that one model alone honours: the model, and the refusal's
@@ -255,6 +264,7 @@ _ONE_MODEL_OPTIONS = {
     "gamma": ("began", " (its boundary-equilibrium controller)"),
     "lambda_k": ("began", " (its boundary-equilibrium controller)"),
     "lambda_identity": ("stargan", " (cyclegan's identity loss is the paper's 0.5 of the cycle weight)"),
+    "lambda_content": ("stargan", ""), "content_classifier": ("stargan", ""), "content_epochs": ("stargan", ""),
 }
 
 
@@ -409,6 +419,8 @@ def _build_domain_model(options, image_shape, num_domains):
             residual_blocks=options["residual_blocks"] or 6,
             discriminator_steps=options["d_steps"] or 5,
             lambda_identity=options["lambda_identity"] or 0.0,
+            content_classifier=_content_classifier(options),
+            lambda_content=options["lambda_content"] or 0.0,
             seed=options["seed"],
         )
     if num_domains != 2:
@@ -427,6 +439,45 @@ def _build_domain_model(options, image_shape, num_domains):
         discriminator_layers=3 if size >= 64 else 2,
         seed=options["seed"],
     )
+
+
+def _content_classifier(options):
+    """StarGAN's content classifier f for --lambda-content: --content-classifier's
+    model, or one trained on the built-in task's training images (the run's own:
+    its --seed, --data-dir and --limit) with their garment labels."""
+    import keras
+    import numpy as np
+
+    from kerasgan import data
+
+    if not options["lambda_content"]:
+        for name in ("content_classifier", "content_epochs"):
+            if options[name] is not None:
+                raise ValueError(f"{_flag(name)} is for the content term: give --lambda-content too.")
+        return None
+    if options["content_classifier"] is not None:
+        if options["content_epochs"] is not None:
+            raise ValueError("--content-epochs trains f on the built-in task; --content-classifier gives a "
+                             "trained one. Give one of them.")
+        if not os.path.isfile(options["content_classifier"]):
+            raise ValueError(f"--content-classifier {options['content_classifier']}: no such file (a .keras "
+                             "model from images to class logits).")
+        return keras.models.load_model(options["content_classifier"], compile=False)
+    if options["dataset"] not in data.DOMAIN_TASKS:
+        raise ValueError(f"--lambda-content on '{options['dataset']}' needs --content-classifier PATH: f is "
+                         "trained only on the built-in tasks, whose images' garment labels are known.")
+    from kerasgan.metrics.domain_translation import train_content_classifier
+
+    data_dir = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
+    domains, labels = data.load_domain_task(options["dataset"], split="train", seed=options["seed"],
+                                            with_labels=True, **data_dir)
+    n = options["limit"]
+    x = np.concatenate([d[:n] for d in domains])
+    y = np.concatenate([c[:n] for c in labels])
+    epochs = options["content_epochs"] or 2
+    print(f"kerasgan train: content classifier f: {epochs} epochs on {len(x)} training images with their "
+          "garment labels", flush=True)
+    return train_content_classifier(x, y, num_classes=10, epochs=epochs, seed=options["seed"])
 
 
 def _critic_split(batch_size, k):

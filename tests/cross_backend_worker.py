@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-FACTORIES = ("dcgan", "gan", "cyclegan", "progan")
+FACTORIES = ("dcgan", "gan", "cyclegan", "progan", "stargan")
 SHAPE = (16, 16, 1)
 
 
@@ -29,6 +29,15 @@ def build(factory):
     if factory == "cyclegan":
         return kerasgan.models.CycleGAN(image_shape=SHAPE, generator_filters=4, residual_blocks=1,
                                         discriminator_filters=4, discriminator_layers=1, pool_size=3, seed=0)
+    if factory == "stargan":  # with a content classifier, whose weights travel with the model's
+        from kerasgan.metrics.domain_translation import train_content_classifier
+
+        rng = np.random.default_rng(1)
+        images, classes = np.tanh(rng.standard_normal((32, *SHAPE))).astype("float32"), np.arange(32) % 3
+        content = train_content_classifier(images, classes, epochs=1, batch_size=8)
+        return kerasgan.models.StarGAN(image_shape=SHAPE, num_domains=3, generator_filters=4, residual_blocks=1,
+                                       discriminator_filters=4, discriminator_layers=1, discriminator_steps=2,
+                                       content_classifier=content, lambda_content=1.0, seed=0)
     if factory == "progan":  # saved mid-fade of 16×16 (stage 2, α = 0.5)
         return kerasgan.models.ProGAN(image_shape=SHAPE, latent_dim=8, filter_base=32, max_filters=8,
                                       schedule=(20, 16), seed=0)
@@ -42,6 +51,12 @@ def build(factory):
 def outputs(model, z):
     import keras
 
+    if hasattr(model, "content_classifier"):  # StarGAN; z: fixed images, each into its own target
+        fake = model.translate(z, np.arange(len(z)) % model.num_domains)
+        source, logits = (keras.ops.convert_to_numpy(t) for t in model.discriminator(fake))
+        content = keras.ops.convert_to_numpy(model.content_classifier(fake))
+        return {"samples": fake,
+                "discriminator": np.concatenate([source.reshape(len(fake), -1), logits, content], axis=1)}
     if hasattr(model, "translate"):  # z: fixed images of both domains
         fake_b, fake_a = model.translate(z[0], "a_to_b"), model.translate(z[1], "b_to_a")
         return {"samples": np.stack([fake_b, fake_a]),
@@ -67,6 +82,12 @@ def save(directory, backend):
             a, b = (np.tanh(rng.standard_normal((8, *SHAPE))).astype("float32") for _ in "ab")
             model.fit(a, b, batch_size=4, epochs=1, verbose=0, shuffle=False)
             z = np.tanh(rng.standard_normal((2, 4, *SHAPE))).astype("float32")
+        elif factory == "stargan":
+            model.compile()
+            rng = np.random.default_rng(0)
+            images = np.tanh(rng.standard_normal((16, *SHAPE))).astype("float32")
+            model.fit(images, np.arange(16) % 3, batch_size=8, epochs=1, verbose=0, shuffle=False)
+            z = np.tanh(rng.standard_normal((6, *SHAPE))).astype("float32")
         elif factory == "progan":
             model.compile()
             images = np.tanh(np.random.default_rng(0).standard_normal((64, *SHAPE))).astype("float32")

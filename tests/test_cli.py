@@ -400,6 +400,56 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     assert Image.open(out / "samples.png").size == (2 * (8 * 30 + 2), 2 * (5 * 30 + 2))
 
 
+@pytest.mark.once  # CLI plumbing; the content term is tested per backend in test_stargan.py
+def test_stargan_content_term_trains_f_on_the_runs_own_images_or_loads_one(tmp_path, monkeypatch, capsys):
+    _fashion_mnist_or_skip()
+    from kerasgan.metrics import domain_translation
+
+    seen = []
+    train_content = domain_translation.train_content_classifier
+
+    def recorded(images, labels, **kwargs):
+        seen.append((images, labels, kwargs))
+        return train_content(images, labels, **kwargs)
+
+    monkeypatch.setattr(domain_translation, "train_content_classifier", recorded)
+    args = ["train", "--model", "stargan", "--limit", "20", "--batch-size", "10", "--d-steps", "2", "--filters", "4",
+            "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "0", "--seed", "2",
+            "--verbose", "0"]
+    out = tmp_path / "content"
+    assert cli.main([*args, "--lambda-content", "0.5", "--content-epochs", "1", "--out", str(out)]) == 0
+    # f learns from the run's own training images (its --seed's split, --limit of each domain), garment labels.
+    domains, garments = kerasgan.data.load_domain_task("fashion_mnist_domains", seed=2, with_labels=True)
+    (images, labels, kwargs), = seen
+    np.testing.assert_array_equal(images, np.concatenate([d[:20] for d in domains]))
+    np.testing.assert_array_equal(labels, np.concatenate([g[:20] for g in garments]))
+    assert kwargs["epochs"] == 1 and kwargs["num_classes"] == 10 and kwargs["seed"] == 2
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.lambda_content == 0.5 and not model.content_classifier.trainable
+    assert "content" in json.loads((out / "history.json").read_text())["epochs"]
+    options = json.loads((out / "run.json").read_text())["options"]
+    assert options["lambda_content"] == 0.5 and options["content_epochs"] == 1
+
+    # A saved classifier instead, e.g. for a dataset without content labels.
+    path = tmp_path / "f.keras"
+    model.content_classifier.save(path)
+    given = tmp_path / "given"
+    assert cli.main([*args, "--lambda-content", "1", "--content-classifier", str(path), "--out", str(given)]) == 0
+    loaded = keras.saving.load_model(given / "model.keras")
+    for a, b in zip(loaded.content_classifier.get_weights(), model.content_classifier.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert len(seen) == 1
+    capsys.readouterr()
+    for flags, message in [
+        (["--content-epochs", "2"], "--content-epochs is for the content term: give --lambda-content too"),
+        (["--lambda-content", "1", "--content-classifier", str(tmp_path / "none.keras")], "no such file"),
+        (["--lambda-content", "1", "--content-classifier", str(path), "--content-epochs", "2"], "Give one of them"),
+    ]:
+        assert cli.main([*args, *flags, "--out", str(tmp_path / "refused")]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "refused").exists()
+
+
 @pytest.mark.once  # CLI plumbing; the model's steps are tested per backend in test_cogan.py
 def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_pairs(tmp_path):
     _fashion_mnist_or_skip()
@@ -421,6 +471,8 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
     ("dcgan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
     ("cogan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
     ("cyclegan", ["--lambda-identity", "1"], "--lambda-identity applies to --model stargan only"),
+    ("cyclegan", ["--lambda-content", "1"], "--lambda-content applies to --model stargan only"),
+    ("dcgan", ["--content-epochs", "2"], "--content-epochs applies to --model stargan only"),
     ("gan", ["--filters", "32"], "--model gan has the paper's fully connected networks"),
     ("dcgan", ["--gamma", "0.7"], "--gamma applies to --model began only"),
     ("wgan", ["--lambda-k", "0.01"], "--lambda-k applies to --model began only"),

@@ -83,10 +83,12 @@ def test_base_adversarial_model_round_trip(tmp_path):
 
 @pytest.mark.once
 def test_weights_saved_under_each_backend_give_the_same_outputs_under_the_other_two(tmp_path):
-    """All six directions, for a DCGAN, an MLP GAN and a CycleGAN, from `.keras`
-    and from `from_config` + `.weights.h5`: samples on fixed noise (CycleGAN:
-    translations of fixed images both ways) and the discriminators' outputs on
-    them within 1e-4 of the saving backend's.
+    """All six directions, for a DCGAN, an MLP GAN, a CycleGAN, a ProGAN and a
+    StarGAN with a content classifier, from `.keras` and from `from_config` +
+    `.weights.h5`: samples on fixed noise (CycleGAN: translations of fixed
+    images both ways; StarGAN: of fixed images into given domains) and the
+    discriminators' outputs on them (StarGAN's: both heads and the content
+    classifier's logits) within 1e-4 of the saving backend's.
 
     This process saves and loads under its own backend; the other two run
     tests/cross_backend_worker.py: the first saves and loads what is there

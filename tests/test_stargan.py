@@ -1,5 +1,8 @@
 """StarGAN: its losses against numpy, the critic/generator schedule of one
-train step, single- and multi-label training, saving, errors."""
+train step, single- and multi-label training, saving, errors; the optional
+content term and its frozen classifier."""
+
+import json
 
 import keras
 import numpy as np
@@ -7,6 +10,7 @@ import pytest
 from keras import ops
 
 from kerasgan.models import StarGAN
+from kerasgan.metrics.domain_translation import train_content_classifier
 from kerasgan.models.stargan import classification_loss
 from kerasgan.engine import split_batch
 
@@ -220,3 +224,89 @@ def test_bad_input_gives_clear_errors():
         model.fit(np.zeros((4, 16, 16, 3), "float32"), np.zeros(4, int), epochs=1, verbose=0)
     with pytest.raises(ValueError, match="Got 3 training labels for 4 images"):
         model.fit(x, np.zeros(3, int), epochs=1, verbose=0)
+
+
+def content_classifier(classes=5):
+    """A content classifier trained briefly on made images (labels: which of `classes` bands is brightest)."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, classes, 60)
+    x = rng.uniform(-1, -0.5, (60, *SHAPE)).astype("float32")
+    for i, c in enumerate(labels):
+        x[i, :, c * 3 : c * 3 + 3] = 1.0
+    return train_content_classifier(x, labels, num_classes=classes, epochs=10, batch_size=10), x, labels
+
+
+def test_content_classifier_learns_and_is_frozen():
+    f, x, labels = content_classifier()
+    assert not f.trainable and not f.trainable_weights and getattr(f, "optimizer", None) is None
+    assert f.output.shape[-1] == 5
+    assert np.mean(np.argmax(numpy_of(f(x)), axis=1) == labels) >= 0.9
+    with pytest.raises(ValueError, match="one int label per image"):
+        train_content_classifier(x, labels[:-1])
+    with pytest.raises(ValueError, match="non-negative ints"):
+        train_content_classifier(x, labels - 1)
+    with pytest.raises(ValueError, match="num_classes must be at least 2 and above every label"):
+        train_content_classifier(x, labels, num_classes=3)
+
+
+def test_content_term_matches_numpy_trains_no_classifier_weight_and_round_trips(tmp_path):
+    f, x, _ = content_classifier()
+    plain = tiny()
+    model = tiny(content_classifier=f, lambda_content=2.0, discriminator_steps=2)
+    model.generator.set_weights(plain.generator.get_weights())
+    model.discriminator.set_weights(plain.discriminator.get_weights())
+    x = x[:6]
+    original, target = np.array([0, 1, 2, 0, 1, 2], "int32"), np.array([2, 0, 1, 1, 2, 0], "int32")
+    tensors = [ops.convert_to_tensor(v) for v in (x, original, target)]
+    g_plain, _ = plain.generator_loss(*tensors)
+    g_loss, logs = model.generator_loss(*tensors)
+    # CyCADA's eq. 4: cross-entropy of f on G(x, c_trg) against f's class of x.
+    fake = numpy_of(model.generator([x, np.eye(DOMAINS, dtype="float32")[target]], training=True))
+    expected = np_cross_entropy(numpy_of(f(fake)), np.argmax(numpy_of(f(x)), axis=1))
+    np.testing.assert_allclose(float(numpy_of(logs["content"])), expected, rtol=1e-4)
+    np.testing.assert_allclose(float(numpy_of(g_loss)), float(numpy_of(g_plain)) + 2.0 * expected, rtol=1e-4)
+    assert "content" in model.log_names() and "content" not in plain.log_names()
+
+    # f belongs to no player and one train step leaves it as it was.
+    f_ids = {id(v) for v in f.weights}
+    for player in model.players:
+        assert not f_ids & {id(v) for v in model.player_variables(player)}
+    before = [w.copy() for w in f.get_weights()]
+    g_before = model.generator.get_weights()
+    model.compile()
+    history = model.fit(x[:6], original, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    assert np.isfinite(history.history["content"][-1])
+    for a, b in zip(before, f.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(g_before, model.generator.get_weights()))
+
+    path = tmp_path / "content.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.lambda_content == 2.0 and not loaded.content_classifier.trainable
+    # As JSON, as saved: Keras gives the classifier's build shapes as tuples, and lists once loaded.
+    assert json.dumps(loaded.get_config(), sort_keys=True) == json.dumps(model.get_config(), sort_keys=True)
+    np.testing.assert_allclose(numpy_of(loaded.content_classifier(x)), numpy_of(f(x)), atol=1e-6)
+    np.testing.assert_array_equal(loaded.translate(x, 1), model.translate(x, 1))
+    again = StarGAN.from_config(model.get_config())
+    assert again.content_classifier is not None and again.lambda_content == 2.0
+    assert tiny().get_config()["content_classifier"] is None
+
+
+def test_content_options_are_checked():
+    f, _, _ = content_classifier()
+    with pytest.raises(ValueError, match="lambda_content=1.0 weighs a content term that needs content_classifier"):
+        tiny(lambda_content=1.0)
+    with pytest.raises(ValueError, match="content_classifier is read only by the content term: give lambda_content"):
+        tiny(content_classifier=f)
+    with pytest.raises(ValueError, match="lambda_content must be a finite number >= 0"):
+        tiny(content_classifier=f, lambda_content=-1.0)
+    with pytest.raises(ValueError, match="content_classifier must be a keras.Model"):
+        tiny(content_classifier=lambda images: images, lambda_content=1.0)
+    inputs = keras.Input((8, 8, 1))
+    with pytest.raises(ValueError, match="one input of shape \\(n, 16, 16, 1\\)"):
+        tiny(content_classifier=keras.Model(inputs, keras.layers.Dense(3)(keras.layers.Flatten()(inputs))),
+             lambda_content=1.0)
+    inputs = keras.Input(SHAPE)
+    with pytest.raises(ValueError, match="one output of logits \\(n, classes\\)"):
+        tiny(content_classifier=keras.Model(inputs, keras.layers.Conv2D(3, 3)(inputs)), lambda_content=1.0)

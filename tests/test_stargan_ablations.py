@@ -172,6 +172,38 @@ def test_the_noise_probe_reads_round_trips_and_draws_the_swap_grid(ablations, tm
         ablations.main(["noise-probe", "--iterations", "3"])
 
 
+@pytest.mark.once  # a measurement's plumbing, on a made model and made images
+def test_the_content_split_divides_the_kept_share_by_f_reading_the_source(ablations, tmp_path, monkeypatch):
+    import kerasgan
+    from kerasgan.metrics.domain_translation import train_content_classifier
+
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((40, 28, 28, 1))).astype("float32")
+    y = np.arange(40) % 10
+    f = train_content_classifier(x, y, num_classes=10, epochs=3, batch_size=8)
+    model = kerasgan.models.StarGAN(image_shape=(28, 28, 1), num_domains=4, generator_filters=4, residual_blocks=1,
+                                    discriminator_filters=4, content_classifier=f, lambda_content=1.0, seed=0)
+    monkeypatch.setattr(kerasgan.zoo, "load", lambda name: model)
+    monkeypatch.setattr(kerasgan.data, "load_domain_task", lambda name, split, with_labels: (
+        [x, -x, x[::-1], np.abs(x)], [y, y, y[::-1], y]))
+    report = ablations.main(["content-split", "--json", str(tmp_path / "r.json")])
+    assert json.loads((tmp_path / "r.json").read_text()) == report
+    assert set(report["by_source"]) == {"original", "edges", "negative", "dilated"}
+    for part in report["by_source"].values():
+        assert part["images"] == 40
+        # The two groups make up the whole: kept = a·kept|f right + (1 − a)·kept|f wrong.
+        wrong = part["kept_where_f_wrong"] or 0.0
+        assert part["kept"] == pytest.approx(
+            part["f_accuracy"] * part["kept_where_f_right"] + (1 - part["f_accuracy"]) * wrong, abs=1e-9)
+    original = report["by_source"]["original"]
+    assert original["f_accuracy"] == pytest.approx(np.mean(np.argmax(np.asarray(
+        keras.ops.convert_to_numpy(f(x))), axis=1) == y))
+    monkeypatch.setattr(kerasgan.zoo, "load", lambda name: kerasgan.models.StarGAN(
+        image_shape=(28, 28, 1), num_domains=4, generator_filters=4, residual_blocks=1, discriminator_filters=4))
+    with pytest.raises(SystemExit, match="has no content classifier"):
+        ablations.main(["content-split"])
+
+
 def test_patch_nce_matches_numpy(ablations):
     rng = np.random.default_rng(3)
     q, k = rng.standard_normal((2, 2, 5, 4)).astype("float32")

@@ -70,7 +70,7 @@ class DomainClassifier:
         return float(np.mean(self.predict_classes(images) == np.asarray(domain)))
 
 
-def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0):
+def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0, name="domain_classifier"):
     """A tiny CNN: 3×3 convs of 16 (stride 1), 32 and 32 (stride 2) filters
     with ReLU, then a dense layer to the domain logits (about 20k parameters
     at 28×28×1, 4 domains). Seeded initializers make it the same on every
@@ -88,7 +88,7 @@ def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0):
                                 kernel_initializer=init(i), name=f"conv_{i}")(h)
     h = keras.layers.Flatten(name="flatten")(h)
     logits = keras.layers.Dense(num_domains, kernel_initializer=init(9), name="logits")(h)
-    return keras.Model(inputs, logits, name="domain_classifier")
+    return keras.Model(inputs, logits, name=name)
 
 
 #: Real images of each domain that `train_domain_classifier` learns from by default.
@@ -118,8 +118,6 @@ def train_domain_classifier(
     Returns:
         A `DomainClassifier`.
     """
-    import keras
-
     if domains is None:
         from kerasgan.data.domains import load_domain_task
 
@@ -130,15 +128,71 @@ def train_domain_classifier(
     parts = [np.asarray(d[:per_domain], dtype="float32") for d in domains]
     x = np.concatenate(parts, axis=0)
     y = np.concatenate([np.full(len(p), i, "int32") for i, p in enumerate(parts)])
+    model = _fit_classifier(x, y, len(parts), epochs, batch_size, seed, verbose, "domain_classifier")
+    return DomainClassifier(model, names)
+
+
+def _fit_classifier(x, y, num_classes, epochs, batch_size, seed, verbose, name):
+    """`domain_classifier_model` trained with Adam(1e-3) and cross-entropy on
+    `x`, `y` in one order drawn from `seed` (numpy)."""
+    import keras
+
     order = np.random.default_rng(seed).permutation(len(x))
-    x, y = x[order], y[order]
-    model = domain_classifier_model(x.shape[1:], len(parts), seed=seed)
+    model = domain_classifier_model(x.shape[1:], num_classes, seed=seed, name=name)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=verbose)
-    return DomainClassifier(model, names)
+    model.fit(x[order], y[order], batch_size=batch_size, epochs=epochs, shuffle=False, verbose=verbose)
+    return model
+
+
+def train_content_classifier(images, labels, num_classes=None, epochs=2, batch_size=64, seed=0, verbose=0):
+    """A frozen classifier of the images' content (e.g. the garment class
+    whatever the domain), for `StarGAN(content_classifier=...)`.
+
+    `domain_classifier_model`'s CNN with one logit per class, trained as
+    `train_domain_classifier` trains it, on images of every domain with
+    their content labels, then set untrainable.
+
+    Args:
+        images: `(n, H, W, C)` images, any domain.
+        labels: `(n,)` int content classes.
+        num_classes: classes (None: the largest label + 1).
+
+    Returns:
+        The `keras.Model` (images → class logits), `trainable=False`.
+
+    Example:
+
+    ```python
+    domains, garments = kerasgan.data.load_domain_task("fashion_mnist_domains", with_labels=True)
+    f = train_content_classifier(np.concatenate(domains), np.concatenate(garments))
+    model = kerasgan.models.StarGAN((28, 28, 1), 4, content_classifier=f, lambda_content=1.0)
+    ```
+    """
+    x = np.asarray(images, dtype="float32")
+    y = np.asarray(labels)
+    if x.ndim != 4 or y.shape != (len(x),):
+        raise ValueError(
+            "train_content_classifier takes images (n, height, width, channels) and one int label "
+            f"per image (n,); got shapes {x.shape} and {y.shape}."
+        )
+    if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0):
+        raise ValueError(f"Content labels must be non-negative ints; got {y[:5]}...")
+    num_classes = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    if num_classes < 2 or (y.size and y.max() >= num_classes):
+        raise ValueError(
+            f"num_classes must be at least 2 and above every label; got {num_classes} for labels up "
+            f"to {y.max() if y.size else None}."
+        )
+    trained = _fit_classifier(x, y.astype("int32"), num_classes, epochs, batch_size, seed, verbose,
+                              "content_classifier")
+    # An uncompiled copy: a model that holds it saves no optimizer of f's.
+    model = domain_classifier_model(x.shape[1:], num_classes, seed=seed, name="content_classifier")
+    model.set_weights(trained.get_weights())
+    model.trainable = False
+    return model
 
 
 def evaluate_domain_translation(

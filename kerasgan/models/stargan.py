@@ -43,6 +43,16 @@ def classification_loss(logits, labels, domain_type="single"):
     return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 
 
+def content_loss(classifier, real, fake):
+    """CyCADA's semantic-consistency loss, one direction (Hoffman et al.
+    2018, §3, eq. 4): the mean cross-entropy of a fixed classifier's logits
+    on the translations `fake` against the class it finds most likely in the
+    sources `real` (a pseudo-label, without gradient)."""
+    pseudo = ops.stop_gradient(ops.argmax(classifier(real, training=False), axis=-1))
+    logits = ops.cast(classifier(fake, training=False), "float32")
+    return ops.mean(ops.sparse_categorical_crossentropy(pseudo, logits, from_logits=True))
+
+
 def reconstruction_loss(real, reconstructed):
     """mean |x − G(G(x, c_trg), c_org)| (§3, eq. 4)."""
     return ops.mean(ops.abs(ops.cast(real, "float32") - ops.cast(reconstructed, "float32")))
@@ -119,6 +129,19 @@ class StarGAN(AdversarialModel):
             when c_trg = c_org any involution satisfies it, and G may swap
             content inside a domain; this term asks G to leave an image in
             its own domain unchanged. Logged as `identity` when > 0.
+        content_classifier, lambda_content: a content-preserving term
+            λ_content·CE(f(G(x, c_trg)), argmax f(x)) in L_G (default: none,
+            the paper's objective), CyCADA's semantic-consistency loss
+            (Hoffman et al. 2018, §3, eq. 4; `content_loss`). f is
+            `content_classifier`, a Keras model from images to logits over
+            content classes that every domain shares (e.g. the garment,
+            whatever the domain; `kerasgan.metrics.domain_translation.
+            train_content_classifier` trains one). StarGAN freezes it: no
+            player trains it; it is saved with the model. Not in StarGAN,
+            and f needs labels of the images' content: the paper's
+            objective lets G swap contents as long as it can swap them back
+            (docs/cogan_stargan.md), and this term tells contents apart.
+            Logged as `content`. Each needs the other.
         discriminator_steps: critic updates per generator update (the
             paper's n_critic; None: 5; the name every kerasgan model uses
             for k).
@@ -148,6 +171,7 @@ class StarGAN(AdversarialModel):
     )
     loss_logs = {"discriminator": "d_loss", "generator": "g_loss"}
     techniques = ("historical_averaging",)
+    network_keys = ("content_classifier",)
 
     def __init__(
         self,
@@ -163,6 +187,8 @@ class StarGAN(AdversarialModel):
         lambda_gp=10.0,
         discriminator_steps=None,
         lambda_identity=0.0,
+        content_classifier=None,
+        lambda_content=0.0,
         seed=None,
         data_range=(-1.0, 1.0),
         historical_averaging=None,
@@ -202,6 +228,8 @@ class StarGAN(AdversarialModel):
         self.lambda_gp = validation.non_negative(lambda_gp, "lambda_gp") or 0.0
         self.discriminator_steps = validation.positive_int(discriminator_steps, "discriminator_steps")
         self.lambda_identity = validation.non_negative(lambda_identity, "lambda_identity") or 0.0
+        self.lambda_content = validation.non_negative(lambda_content, "lambda_content") or 0.0
+        self._check_content_classifier(content_classifier, image_shape)
         self.hyperparameters = {
             "image_shape": image_shape,
             "num_domains": self.num_domains,
@@ -217,6 +245,7 @@ class StarGAN(AdversarialModel):
             "lambda_gp": self.lambda_gp,
             "discriminator_steps": self.discriminator_steps,
             "lambda_identity": self.lambda_identity,
+            "lambda_content": self.lambda_content,
         }
         generator = resnet_generator(
             image_shape, generator_filters, residual_blocks, condition_dim=self.num_domains,
@@ -226,13 +255,52 @@ class StarGAN(AdversarialModel):
             image_shape, self.num_domains, discriminator_filters, discriminator_layers,
             name="discriminator",
         )
+        networks = {"generator": generator, "discriminator": discriminator}
+        if content_classifier is not None:  # no player's: frozen
+            content_classifier.trainable = False
+            networks["content_classifier"] = content_classifier
         super().__init__(
-            {"generator": generator, "discriminator": discriminator},
+            networks,
             seed=seed,
             data_range=data_range,
             historical_averaging=historical_averaging,
             **kwargs,
         )
+        if content_classifier is None:
+            self.content_classifier = None
+
+    def _check_content_classifier(self, classifier, image_shape):
+        if classifier is None:
+            if self.lambda_content:
+                raise ValueError(
+                    f"lambda_content={self.lambda_content} weighs a content term that needs "
+                    "content_classifier: a Keras model from images of shape "
+                    f"{image_shape} to logits over content classes (e.g. kerasgan.metrics."
+                    "domain_translation.train_content_classifier)."
+                )
+            return
+        if not isinstance(classifier, keras.Model):
+            raise ValueError(
+                "content_classifier must be a keras.Model from images to class logits; got "
+                f"{type(classifier).__name__}."
+            )
+        if not self.lambda_content:
+            raise ValueError(
+                "content_classifier is read only by the content term: give lambda_content > 0 "
+                "(e.g. 1.0) with it, or leave it out."
+            )
+        inputs = getattr(classifier, "inputs", None)
+        outputs = getattr(classifier, "outputs", None)
+        if inputs and (len(inputs) != 1 or tuple(inputs[0].shape[1:]) != tuple(image_shape)):
+            raise ValueError(
+                f"content_classifier must take one input of shape (n, {', '.join(map(str, image_shape))}), "
+                f"this StarGAN's images; its inputs have shapes {[tuple(t.shape) for t in inputs]}."
+            )
+        if outputs and (len(outputs) != 1 or len(outputs[0].shape) != 2 or (outputs[0].shape[1] or 2) < 2):
+            raise ValueError(
+                "content_classifier must give one output of logits (n, classes) with at least 2 "
+                f"classes; its outputs have shapes {[tuple(t.shape) for t in outputs]}."
+            )
 
     # ---------------------------------------------------------------- compile
     def default_optimizer(self, player):
@@ -415,11 +483,16 @@ class StarGAN(AdversarialModel):
             identity = reconstruction_loss(real, self.translate_batch(real, original))
             loss = loss + self.lambda_identity * identity
             logs["identity"] = identity
+        if self.lambda_content:  # not in the paper: see `lambda_content`
+            content = content_loss(self.content_classifier, real, fake)
+            loss = loss + self.lambda_content * content
+            logs["content"] = content
         return loss, logs
 
     def log_names(self):
         names = tuple(self.metric_names)
-        return names + ("identity",) if self.lambda_identity else names
+        names += ("identity",) if self.lambda_identity else ()
+        return names + ("content",) if self.lambda_content else names
 
     # ---------------------------------------------------------------- use
     def call(self, inputs, training=False):
