@@ -327,12 +327,14 @@ def content_split(model_name):
         kept = scorer.predict_classes(model.translate(x, ORIGINAL, batch_size=500)) == y
         report["by_source"][name] = {
             "images": len(x), "f_accuracy": float(f_right.mean()), "kept": float(kept.mean()),
-            "kept_where_f_right": float(kept[f_right].mean()),
+            # None: no image in that group
+            "kept_where_f_right": float(kept[f_right].mean()) if f_right.any() else None,
             "kept_where_f_wrong": float(kept[~f_right].mean()) if (~f_right).any() else None,
         }
     parts = report["by_source"].values()
     report["kept"] = float(np.mean([p["kept"] for p in parts]))
-    report["kept_where_f_right"] = float(np.mean([p["kept_where_f_right"] for p in parts]))
+    right = [p["kept_where_f_right"] for p in parts if p["kept_where_f_right"] is not None]
+    report["kept_where_f_right"] = float(np.mean(right)) if right else None
     return report
 
 

@@ -132,6 +132,22 @@ def test_torch_kernel_gradient_of_a_1x1_stride_2_conv_is_right():
     np.testing.assert_allclose(ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.skipif(BACKEND != "torch", reason="a torch bug")
+def test_torch_kernel_gradient_of_a_one_image_batch_is_computed():
+    # torch 2.13's CPU conv of a one-image channels-last input fails to compute
+    # this kernel gradient (Keras's own op too); the fast path reads an NCHW copy.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1, 8, 8, 4)).astype("float32")
+    k = rng.normal(size=(3, 3, 4, 1)).astype("float32")
+    c = rng.normal(size=(1, 8, 8, 1)).astype("float32")
+    _, got = input_gradient(
+        lambda v: ops.sum(_scoped(ops.conv)(x, v, padding="same") * ops.convert_to_tensor(c)), k)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    expected = np.stack([np.stack([np.einsum("nhwi,nhwo->io", padded[:, a:a + 8, b:b + 8], c)
+                                   for b in range(3)]) for a in range(3)])
+    np.testing.assert_allclose(ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="only torch replaces conv_transpose")
 @pytest.mark.parametrize("case", TRANSPOSES)
 def test_conv_transpose_values_gradients_and_second_order_match_keras(case):

@@ -191,10 +191,12 @@ def test_the_content_split_divides_the_kept_share_by_f_reading_the_source(ablati
     assert set(report["by_source"]) == {"original", "edges", "negative", "dilated"}
     for part in report["by_source"].values():
         assert part["images"] == 40
-        # The two groups make up the whole: kept = a·kept|f right + (1 − a)·kept|f wrong.
-        wrong = part["kept_where_f_wrong"] or 0.0
+        # The two groups make up the whole: kept = a·kept|f right + (1 − a)·kept|f wrong (an empty group,
+        # None, has weight 0).
+        right, wrong = part["kept_where_f_right"], part["kept_where_f_wrong"]
+        assert (right is None) == (part["f_accuracy"] == 0) and (wrong is None) == (part["f_accuracy"] == 1)
         assert part["kept"] == pytest.approx(
-            part["f_accuracy"] * part["kept_where_f_right"] + (1 - part["f_accuracy"]) * wrong, abs=1e-9)
+            part["f_accuracy"] * (right or 0.0) + (1 - part["f_accuracy"]) * (wrong or 0.0), abs=1e-9)
     original = report["by_source"]["original"]
     assert original["f_accuracy"] == pytest.approx(np.mean(np.argmax(np.asarray(
         keras.ops.convert_to_numpy(f(x))), axis=1) == y))

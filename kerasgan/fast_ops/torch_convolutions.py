@@ -114,10 +114,13 @@ def _conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation
         return torch_winograd.conv2d_4x4_stride2(inputs, kernel, tile)
     x = inputs.permute(0, 3, 1, 2)  # NCHW view of NHWC memory: channels-last, no copy
     k = kernel.permute(3, 2, 0, 1)  # (kh, kw, in, out) -> (out, in, kh, kw)
-    if any(k.shape[2 + i] < strides[i] for i in range(2)):
+    if any(k.shape[2 + i] < strides[i] for i in range(2)) or x.shape[0] == 1:
         # torch 2.13's CPU kernel gradient of a 1x1 stride-2 conv of a
-        # channels-last input is wrong (e.g. 8x8, 2 channels; Keras's own op
-        # inherits it): such convolutions read a contiguous NCHW copy.
+        # channels-last input is wrong (e.g. 8x8, 2 channels), and that of a
+        # one-image batch fails ("slow_conv2d: grad_weight must be
+        # contiguous", e.g. StarGAN's critic on minibatches of one image);
+        # Keras's own op inherits both: such convolutions read a contiguous
+        # NCHW copy.
         x = x.contiguous()
     pad = (0, 0)
     if padding == "same":
