@@ -58,9 +58,11 @@ and grid are written as that script writes them).
   change here that uses labels of the images' content, which the StarGAN
   paper does not have: it tests whether the swap goes when the objective
   itself tells garments apart.
-- `noise-probe`: originals translated into "negative" by the zoo model,
-  Gaussian noise (σ on the [−1, 1] scale) or a 3×3 box blur added, then
-  translated back into "original" and read by the garment classifier. A
+- `noise-probe`: originals translated into "negative" by the zoo model
+  (`benchmarks/results/stargan_noise_probe.json` is of the one published
+  before the content term, weights sha256 87c27247…), Gaussian noise (σ on
+  the [−1, 1] scale) or a 3×3 box blur added, then translated back into
+  "original" and read by the garment classifier. A
   code hidden in a low-amplitude signal (Chu et al. 2017) would not survive
   σ = 0.1. `--png` draws two test images of each class (columns): the
   image, its true negative, the model's translation into "negative", and
