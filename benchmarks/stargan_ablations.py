@@ -262,12 +262,17 @@ def garment_classifier(epochs=2, seed=0):
                                     epochs=epochs, seed=seed)
 
 
+def reads_right(classifier, x, y):
+    """Whether `classifier`'s most likely class of each image in `x` is its label in `y`."""
+    return np.argmax(classifier.predict(x, batch_size=500, verbose=0), axis=1) == y
+
+
 def garment_classifier_accuracy(classifier):
     """f's accuracy on each domain's test images (the 10,000 Fashion-MNIST
     test images under that domain's transform), by domain name."""
     domains, labels = kerasgan.data.load_domain_task("fashion_mnist_domains", split="test", with_labels=True)
     return {
-        name: float(np.mean(np.argmax(classifier.predict(x, batch_size=500, verbose=0), axis=1) == y))
+        name: float(np.mean(reads_right(classifier, x, y)))
         for name, x, y in zip(DOMAIN_TASKS["fashion_mnist_domains"], domains, labels)
     }
 
@@ -325,7 +330,7 @@ def content_split(model_name):
     scorer = FashionMNISTFeatureExtractor()
     report = {"model": model_name, "by_source": {}}
     for name, x, y in zip(DOMAIN_TASKS["fashion_mnist_domains"], domains, labels):
-        f_right = np.argmax(model.content_classifier.predict(x, batch_size=500, verbose=0), axis=1) == y
+        f_right = reads_right(model.content_classifier, x, y)
         kept = scorer.predict_classes(model.translate(x, ORIGINAL, batch_size=500)) == y
         report["by_source"][name] = {
             "images": len(x), "f_accuracy": float(f_right.mean()), "kept": float(kept.mean()),

@@ -366,13 +366,16 @@ def _load_training_data(options):
 
 
 def _load_domain_data(options):
-    """The domains' training images (a list of arrays) of a two-domain model."""
+    """The domains' training images (a list of arrays) of a multi-domain model,
+    and their content labels when StarGAN's content classifier is to learn from
+    them (a list like it, else None)."""
     from kerasgan import data
 
     name = options["dataset"]
     if options["image_size"] and not name.startswith(("folders:", "cycle_gan/")):
         raise ValueError("--image-size applies to folders:PATH_A,PATH_B and cycle_gan/NAME datasets only.")
     data_dir = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
+    content_labels = None
     if name.startswith("folders:"):
         paths = name[len("folders:"):].split(",")
         if len(paths) != 2 or not all(paths):
@@ -390,7 +393,13 @@ def _load_domain_data(options):
                 f"{', '.join(sorted(data.DOMAIN_TASKS))}, cycle_gan/NAME or folders:PATH_A,PATH_B; "
                 f"got '{name}'."
             )
-        domains = data.load_domain_task(name, split="train", seed=options["seed"], **data_dir)
+        # StarGAN's content classifier learns from these images with their garment labels.
+        content = bool(options["model"] == "stargan" and options["lambda_content"]
+                       and options["content_classifier"] is None)
+        domains = data.load_domain_task(name, split="train", seed=options["seed"], with_labels=content, **data_dir)
+        if content:
+            domains, content_labels = domains
+            content_labels = [c[: options["limit"]] for c in content_labels]
     domains = [d[: options["limit"]] if options["limit"] else d for d in domains]
     shapes = {tuple(d.shape[1:]) for d in domains}
     if len(shapes) != 1:
@@ -398,7 +407,7 @@ def _load_domain_data(options):
                          "give images of one size (--image-size).")
     if min(len(d) for d in domains) == 0:
         raise ValueError(f"Dataset '{name}' has a domain with no images.")
-    return list(domains)
+    return list(domains), content_labels
 
 
 # Models that train on several domains, and their built-in dataset.
@@ -406,9 +415,10 @@ _DOMAIN_MODELS = {"cyclegan": "fashion_mnist_edges", "cogan": "fashion_mnist_edg
                   "stargan": "fashion_mnist_domains"}
 
 
-def _build_domain_model(options, image_shape, num_domains):
+def _build_domain_model(options, image_shape, domains, content_labels=None):
     from kerasgan import models
 
+    num_domains = len(domains)
     size = min(image_shape[:2])
     if options["model"] == "stargan":
         return models.StarGAN(
@@ -419,7 +429,7 @@ def _build_domain_model(options, image_shape, num_domains):
             residual_blocks=options["residual_blocks"] or 6,
             discriminator_steps=options["d_steps"] or 5,
             lambda_identity=options["lambda_identity"] or 0.0,
-            content_classifier=_content_classifier(options),
+            content_classifier=_content_classifier(options, domains, content_labels),
             lambda_content=options["lambda_content"] or 0.0,
             seed=options["seed"],
         )
@@ -441,14 +451,12 @@ def _build_domain_model(options, image_shape, num_domains):
     )
 
 
-def _content_classifier(options):
+def _content_classifier(options, domains, content_labels):
     """StarGAN's content classifier f for --lambda-content: --content-classifier's
-    model, or one trained on the built-in task's training images (the run's own:
-    its --seed, --data-dir and --limit) with their garment labels."""
+    model, or one trained on the run's training images (`domains`) with their
+    garment labels (`content_labels`, loaded for a built-in task)."""
     import keras
     import numpy as np
-
-    from kerasgan import data
 
     if not options["lambda_content"]:
         for name in ("content_classifier", "content_epochs"):
@@ -463,17 +471,12 @@ def _content_classifier(options):
             raise ValueError(f"--content-classifier {options['content_classifier']}: no such file (a .keras "
                              "model from images to class logits).")
         return keras.models.load_model(options["content_classifier"], compile=False)
-    if options["dataset"] not in data.DOMAIN_TASKS:
+    if content_labels is None:
         raise ValueError(f"--lambda-content on '{options['dataset']}' needs --content-classifier PATH: f is "
                          "trained only on the built-in tasks, whose images' garment labels are known.")
     from kerasgan.metrics.domain_translation import train_content_classifier
 
-    data_dir = {"data_dir": options["data_dir"]} if options["data_dir"] else {}
-    domains, labels = data.load_domain_task(options["dataset"], split="train", seed=options["seed"],
-                                            with_labels=True, **data_dir)
-    n = options["limit"]
-    x = np.concatenate([d[:n] for d in domains])
-    y = np.concatenate([c[:n] for c in labels])
+    x, y = np.concatenate(domains), np.concatenate(content_labels)
     epochs = options["content_epochs"] or 2
     print(f"kerasgan train: content classifier f: {epochs} epochs on {len(x)} training images with their "
           "garment labels", flush=True)
@@ -709,7 +712,7 @@ def train(args):
         losses.get(options["loss"])  # an unknown name fails before the data loads
     keras.utils.set_random_seed(options["seed"])
     if domain_model:
-        domains, modes, labels = _load_domain_data(options), None, None
+        (domains, content_labels), modes, labels = _load_domain_data(options), None, None
         x = domains[0]
         sizes = " and ".join(str(len(d)) for d in domains)
         print(f"kerasgan train: {sizes} unpaired images of shape {x.shape[1:]} from '{options['dataset']}', "
@@ -738,7 +741,7 @@ def train(args):
         if args.lr is not None and args.lr != (recorded or {}).get("lr"):
             _set_learning_rate(model, args.lr, model_path)
     elif domain_model:
-        model = _build_domain_model(options, tuple(x.shape[1:]), len(domains))
+        model = _build_domain_model(options, tuple(x.shape[1:]), domains, content_labels)
         stargan_steps = options["model"] == "stargan" and options["d_steps"]
         if options["loss"] is not None or options["label_smoothing"] is not None or (
                 options["d_steps"] and not stargan_steps):

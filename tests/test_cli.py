@@ -413,11 +413,20 @@ def test_stargan_content_term_trains_f_on_the_runs_own_images_or_loads_one(tmp_p
         return train_content(images, labels, **kwargs)
 
     monkeypatch.setattr(domain_translation, "train_content_classifier", recorded)
+    loads = []
+    load = kerasgan.data.load_domain_task
+
+    def counted_load(*a, **kwargs):
+        loads.append(kwargs.get("with_labels"))
+        return load(*a, **kwargs)
+
+    monkeypatch.setattr(kerasgan.data, "load_domain_task", counted_load)
     args = ["train", "--model", "stargan", "--limit", "20", "--batch-size", "10", "--d-steps", "2", "--filters", "4",
             "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "0", "--seed", "2",
             "--verbose", "0"]
     out = tmp_path / "content"
     assert cli.main([*args, "--lambda-content", "0.5", "--content-epochs", "1", "--out", str(out)]) == 0
+    assert loads == [True]  # the training images and their garment labels, loaded once
     # f learns from the run's own training images (its --seed's split, --limit of each domain), garment labels.
     domains, garments = kerasgan.data.load_domain_task("fashion_mnist_domains", seed=2, with_labels=True)
     (images, labels, kwargs), = seen
