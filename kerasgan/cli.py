@@ -69,6 +69,24 @@ def _fraction(text):
     return value
 
 
+def _filters(text):
+    try:
+        widths = [int(part) for part in text.split(",")]
+    except ValueError:
+        widths = []
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected positive whole numbers of filters, one per convolution, e.g. 32,64,128; got {text!r}")
+    return widths
+
+
+def _dropout(text):
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a rate in [0, 1); got {text}")
+    return value
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasgan",
@@ -132,6 +150,12 @@ def _build_parser():
                        "for datasets without content labels")
     train.add_argument("--content-epochs", type=_positive_int, default=None,
                        help="stargan, with --lambda-content on the built-in task: epochs of f's training (default 2)")
+    train.add_argument("--content-filters", type=_filters, default=None, metavar="F1,F2,...",
+                       help="stargan, with --lambda-content on the built-in task: f's convolution widths "
+                       "(default 16,32,32)")
+    train.add_argument("--content-dropout", type=_dropout, default=None,
+                       help="stargan, with --lambda-content on the built-in task: f's dropout before its logits, "
+                       "in [0, 1) (default 0)")
     train.add_argument("--gamma", type=_fraction, default=None,
                        help="began: the diversity ratio γ = L(G(z)) / L(x) that its k controller holds, in (0, 1] "
                        "(default: the paper's 0.5; higher asks D to reconstruct fakes as badly as reals)")
@@ -255,6 +279,7 @@ _MODEL_OPTIONS = {
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
     "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None, "filter_base": None,
     "gamma": None, "lambda_k": None, "lambda_content": None, "content_classifier": None, "content_epochs": None,
+    "content_filters": None, "content_dropout": None,
 }
 
 # Model options that one model alone honours: the model, and the refusal's
@@ -265,6 +290,7 @@ _ONE_MODEL_OPTIONS = {
     "lambda_k": ("began", " (its boundary-equilibrium controller)"),
     "lambda_identity": ("stargan", " (cyclegan's identity loss is the paper's 0.5 of the cycle weight)"),
     "lambda_content": ("stargan", ""), "content_classifier": ("stargan", ""), "content_epochs": ("stargan", ""),
+    "content_filters": ("stargan", ""), "content_dropout": ("stargan", ""),
 }
 
 
@@ -458,15 +484,17 @@ def _content_classifier(options, domains, content_labels):
     import keras
     import numpy as np
 
+    training = ("content_epochs", "content_filters", "content_dropout")  # how f is trained here
     if not options["lambda_content"]:
-        for name in ("content_classifier", "content_epochs"):
+        for name in ("content_classifier", *training):
             if options[name] is not None:
                 raise ValueError(f"{_flag(name)} is for the content term: give --lambda-content too.")
         return None
     if options["content_classifier"] is not None:
-        if options["content_epochs"] is not None:
-            raise ValueError("--content-epochs trains f on the built-in task; --content-classifier gives a "
-                             "trained one. Give one of them.")
+        for name in training:
+            if options[name] is not None:
+                raise ValueError(f"{_flag(name)} is for training f on the built-in task; --content-classifier "
+                                 "gives a trained one. Give one of them.")
         if not os.path.isfile(options["content_classifier"]):
             raise ValueError(f"--content-classifier {options['content_classifier']}: no such file (a .keras "
                              "model from images to class logits).")
@@ -478,9 +506,11 @@ def _content_classifier(options, domains, content_labels):
 
     x, y = np.concatenate(domains), np.concatenate(content_labels)
     epochs = options["content_epochs"] or 2
-    print(f"kerasgan train: content classifier f: {epochs} epochs on {len(x)} training images with their "
-          "garment labels", flush=True)
-    return train_content_classifier(x, y, num_classes=10, epochs=epochs, seed=options["seed"])
+    network = {"filters": tuple(options["content_filters"] or (16, 32, 32)),
+               "dropout": options["content_dropout"] or 0.0}
+    print(f"kerasgan train: content classifier f ({network['filters']} filters, dropout {network['dropout']}): "
+          f"{epochs} epochs on {len(x)} training images with their garment labels", flush=True)
+    return train_content_classifier(x, y, num_classes=10, epochs=epochs, seed=options["seed"], **network)
 
 
 def _critic_split(batch_size, k):

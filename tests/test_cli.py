@@ -425,7 +425,8 @@ def test_stargan_content_term_trains_f_on_the_runs_own_images_or_loads_one(tmp_p
             "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "0", "--seed", "2",
             "--verbose", "0"]
     out = tmp_path / "content"
-    assert cli.main([*args, "--lambda-content", "0.5", "--content-epochs", "1", "--out", str(out)]) == 0
+    assert cli.main([*args, "--lambda-content", "0.5", "--content-epochs", "1", "--content-filters", "4,6",
+                     "--content-dropout", "0.25", "--out", str(out)]) == 0
     assert loads == [True]  # the training images and their garment labels, loaded once
     # f learns from the run's own training images (its --seed's split, --limit of each domain), garment labels.
     domains, garments = kerasgan.data.load_domain_task("fashion_mnist_domains", seed=2, with_labels=True)
@@ -433,11 +434,16 @@ def test_stargan_content_term_trains_f_on_the_runs_own_images_or_loads_one(tmp_p
     np.testing.assert_array_equal(images, np.concatenate([d[:20] for d in domains]))
     np.testing.assert_array_equal(labels, np.concatenate([g[:20] for g in garments]))
     assert kwargs["epochs"] == 1 and kwargs["num_classes"] == 10 and kwargs["seed"] == 2
+    assert kwargs["filters"] == (4, 6) and kwargs["dropout"] == 0.25
     model = keras.saving.load_model(out / "model.keras")
     assert model.lambda_content == 0.5 and not model.content_classifier.trainable
+    f = model.content_classifier  # the network asked for, saved with the model
+    assert [f.get_layer(f"conv_{i}").filters for i in range(2)] == [4, 6]
+    assert f.get_layer("dropout").rate == 0.25
     assert "content" in json.loads((out / "history.json").read_text())["epochs"]
     options = json.loads((out / "run.json").read_text())["options"]
     assert options["lambda_content"] == 0.5 and options["content_epochs"] == 1
+    assert options["content_filters"] == [4, 6] and options["content_dropout"] == 0.25
 
     # A saved classifier instead, e.g. for a dataset without content labels.
     path = tmp_path / "f.keras"
@@ -452,9 +458,20 @@ def test_stargan_content_term_trains_f_on_the_runs_own_images_or_loads_one(tmp_p
     for flags, message in [
         (["--content-epochs", "2"], "--content-epochs is for the content term: give --lambda-content too"),
         (["--lambda-content", "1", "--content-classifier", str(tmp_path / "none.keras")], "no such file"),
+        (["--content-filters", "8"], "--content-filters is for the content term: give --lambda-content too"),
         (["--lambda-content", "1", "--content-classifier", str(path), "--content-epochs", "2"], "Give one of them"),
+        (["--lambda-content", "1", "--content-classifier", str(path), "--content-dropout", "0.1"],
+         "--content-dropout is for training f on the built-in task"),
     ]:
         assert cli.main([*args, *flags, "--out", str(tmp_path / "refused")]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "refused").exists()
+    for flags, message in [  # refused by the parser
+        (["--lambda-content", "1", "--content-filters", "8,0"], "expected positive whole numbers of filters"),
+        (["--lambda-content", "1", "--content-dropout", "1"], "expected a rate in [0, 1)"),
+    ]:
+        with pytest.raises(SystemExit):
+            cli.main([*args, *flags, "--out", str(tmp_path / "refused")])
         assert message in capsys.readouterr().err
         assert not (tmp_path / "refused").exists()
 

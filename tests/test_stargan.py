@@ -226,14 +226,16 @@ def test_bad_input_gives_clear_errors():
         model.fit(x, np.zeros(3, int), epochs=1, verbose=0)
 
 
-def content_classifier(classes=5):
-    """A content classifier trained briefly on made images (labels: which of `classes` bands is brightest)."""
+def content_classifier(classes=5, **network):
+    """A content classifier trained briefly on made images (labels: which of `classes` bands is brightest);
+    `network`: its filters and dropout."""
     rng = np.random.default_rng(3)
     labels = rng.integers(0, classes, 60)
     x = rng.uniform(-1, -0.5, (60, *SHAPE)).astype("float32")
     for i, c in enumerate(labels):
         x[i, :, c * 3 : c * 3 + 3] = 1.0
-    return train_content_classifier(x, labels, num_classes=classes, epochs=10, batch_size=10), x, labels
+    return (train_content_classifier(x, labels, num_classes=classes, epochs=10, batch_size=10, **network),
+            x, labels)
 
 
 def test_content_classifier_learns_and_is_frozen():
@@ -247,6 +249,27 @@ def test_content_classifier_learns_and_is_frozen():
         train_content_classifier(x, labels - 1)
     with pytest.raises(ValueError, match="num_classes must be at least 2 and above every label"):
         train_content_classifier(x, labels, num_classes=3)
+
+
+def test_content_classifier_takes_a_wider_network_with_dropout_that_acts_only_in_training():
+    f, x, labels = content_classifier(filters=(8, 12, 12), dropout=0.5)
+    assert [f.get_layer(f"conv_{i}").filters for i in range(3)] == [8, 12, 12]
+    assert f.get_layer("dropout").rate == 0.5 and not f.trainable
+    assert np.mean(np.argmax(numpy_of(f(x)), axis=1) == labels) >= 0.9
+    # The content term reads f in inference: the same logits on every call, dropout off.
+    np.testing.assert_array_equal(numpy_of(f(x, training=False)), numpy_of(f(x, training=False)))
+    dropped = numpy_of(f(x, training=True))
+    assert not np.allclose(dropped, numpy_of(f(x, training=False)))
+    model = tiny(content_classifier=f, lambda_content=1.0)
+    fake = model.generator([x[:4], np.eye(DOMAINS, dtype="float32")[[0, 1, 2, 0]]], training=False)
+    from kerasgan.models.stargan import content_loss
+
+    first, second = (float(numpy_of(content_loss(f, x[:4], fake))) for _ in range(2))
+    assert first == second
+    with pytest.raises(ValueError, match="filters must be one or more positive ints"):
+        train_content_classifier(x, labels, filters=(8, 0))
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        train_content_classifier(x, labels, dropout=1.0)
 
 
 def test_content_term_matches_numpy_trains_no_classifier_weight_and_round_trips(tmp_path):

@@ -70,23 +70,34 @@ class DomainClassifier:
         return float(np.mean(self.predict_classes(images) == np.asarray(domain)))
 
 
-def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0, name="domain_classifier"):
-    """A tiny CNN: 3×3 convs of 16 (stride 1), 32 and 32 (stride 2) filters
-    with ReLU, then a dense layer to the domain logits (about 20k parameters
-    at 28×28×1, 4 domains). Seeded initializers make it the same on every
-    run. The stride-1 first layer keeps the stroke widths that tell a
-    dilated image from an original one."""
+def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0, name="domain_classifier",
+                            filters=(16, 32, 32), dropout=0.0):
+    """A small CNN: 3×3 convs of `filters` with ReLU, the first of stride 1
+    and the others of stride 2, then a dense layer to the logits (with the
+    defaults, 16, 32 and 32 filters: about 20k parameters at 28×28×1, 4
+    domains). Seeded initializers make it the same on every run. The
+    stride-1 first layer keeps the stroke widths that tell a dilated image
+    from an original one. `dropout` (training only) acts before the dense
+    layer."""
     import keras
+
+    filters = tuple(int(f) for f in filters)
+    if not filters or min(filters) < 1:
+        raise ValueError(f"filters must be one or more positive ints, one per convolution; got {filters}.")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
 
     def init(i):
         return keras.initializers.GlorotUniform(seed=seed + i)
 
     inputs = keras.Input(tuple(image_shape), name="image")
     h = inputs
-    for i, (filters, strides) in enumerate(((16, 1), (32, 2), (32, 2))):
-        h = keras.layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu",
+    for i, width in enumerate(filters):
+        h = keras.layers.Conv2D(width, 3, strides=1 if i == 0 else 2, padding="same", activation="relu",
                                 kernel_initializer=init(i), name=f"conv_{i}")(h)
     h = keras.layers.Flatten(name="flatten")(h)
+    if dropout:
+        h = keras.layers.Dropout(float(dropout), seed=seed, name="dropout")(h)
     logits = keras.layers.Dense(num_domains, kernel_initializer=init(9), name="logits")(h)
     return keras.Model(inputs, logits, name=name)
 
@@ -132,13 +143,14 @@ def train_domain_classifier(
     return DomainClassifier(model, names)
 
 
-def _fit_classifier(x, y, num_classes, epochs, batch_size, seed, verbose, name):
-    """`domain_classifier_model` trained with Adam(1e-3) and cross-entropy on
-    `x`, `y` in one order drawn from `seed` (numpy)."""
+def _fit_classifier(x, y, num_classes, epochs, batch_size, seed, verbose, name, **network):
+    """`domain_classifier_model` (with `network`'s filters and dropout)
+    trained with Adam(1e-3) and cross-entropy on `x`, `y` in one order drawn
+    from `seed` (numpy)."""
     import keras
 
     order = np.random.default_rng(seed).permutation(len(x))
-    model = domain_classifier_model(x.shape[1:], num_classes, seed=seed, name=name)
+    model = domain_classifier_model(x.shape[1:], num_classes, seed=seed, name=name, **network)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -147,7 +159,8 @@ def _fit_classifier(x, y, num_classes, epochs, batch_size, seed, verbose, name):
     return model
 
 
-def train_content_classifier(images, labels, num_classes=None, epochs=2, batch_size=64, seed=0, verbose=0):
+def train_content_classifier(images, labels, num_classes=None, epochs=2, batch_size=64, seed=0, verbose=0,
+                             filters=(16, 32, 32), dropout=0.0):
     """A frozen classifier of the images' content (e.g. the garment class
     whatever the domain), for `StarGAN(content_classifier=...)`.
 
@@ -159,6 +172,9 @@ def train_content_classifier(images, labels, num_classes=None, epochs=2, batch_s
         images: `(n, H, W, C)` images, any domain.
         labels: `(n,)` int content classes.
         num_classes: classes (None: the largest label + 1).
+        filters, dropout: `domain_classifier_model`'s; a wider network
+            with dropout reads more of the images right, e.g.
+            `filters=(32, 64, 128), dropout=0.3`.
 
     Returns:
         The `keras.Model` (images → class logits), `trainable=False`.
@@ -186,10 +202,11 @@ def train_content_classifier(images, labels, num_classes=None, epochs=2, batch_s
             f"num_classes must be at least 2 and above every label; got {num_classes} for labels up "
             f"to {y.max() if y.size else None}."
         )
+    network = {"filters": filters, "dropout": dropout}
     trained = _fit_classifier(x, y.astype("int32"), num_classes, epochs, batch_size, seed, verbose,
-                              "content_classifier")
+                              "content_classifier", **network)
     # An uncompiled copy: a model that holds it saves no optimizer of f's.
-    model = domain_classifier_model(x.shape[1:], num_classes, seed=seed, name="content_classifier")
+    model = domain_classifier_model(x.shape[1:], num_classes, seed=seed, name="content_classifier", **network)
     model.set_weights(trained.get_weights())
     model.trainable = False
     return model
