@@ -72,7 +72,10 @@ and grid are written as that script writes them).
   into "original" and read by the published garment classifier, split by
   whether the model's own content classifier f reads the source's garment
   right: how much of what is lost follows f's own errors, which the term
-  teaches G.
+  teaches G. `benchmarks/results/stargan_content_split.json` is of the zoo
+  model with λ_content = 1 and the narrow f (weights sha256 6b7a80a8…),
+  `stargan_content_split_wide_f.json` of the one with λ_content = 2 and the
+  wider f that replaced it.
 """
 
 import argparse

@@ -266,8 +266,9 @@ def test_content_classifier_takes_a_wider_network_with_dropout_that_acts_only_in
 
     first, second = (float(numpy_of(content_loss(f, x[:4], fake))) for _ in range(2))
     assert first == second
-    with pytest.raises(ValueError, match="filters must be one or more positive ints"):
-        train_content_classifier(x, labels, filters=(8, 0))
+    for filters in [(8, 0), (), (8, 2.5)]:
+        with pytest.raises(ValueError, match="filters must be one or more positive ints"):
+            train_content_classifier(x, labels, filters=filters)
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
         train_content_classifier(x, labels, dropout=1.0)
 

@@ -81,9 +81,10 @@ def domain_classifier_model(image_shape=(28, 28, 1), num_domains=4, seed=0, name
     layer."""
     import keras
 
-    filters = tuple(int(f) for f in filters)
-    if not filters or min(filters) < 1:
+    filters = tuple(filters)
+    if not filters or any(isinstance(f, bool) or int(f) != f or f < 1 for f in filters):
         raise ValueError(f"filters must be one or more positive ints, one per convolution; got {filters}.")
+    filters = tuple(int(f) for f in filters)
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
 
@@ -174,7 +175,7 @@ def train_content_classifier(images, labels, num_classes=None, epochs=2, batch_s
         num_classes: classes (None: the largest label + 1).
         filters, dropout: `domain_classifier_model`'s; a wider network
             with dropout reads more of the images right, e.g.
-            `filters=(32, 64, 128), dropout=0.3`.
+            `filters=(32, 64, 128), dropout=0.5`.
 
     Returns:
         The `keras.Model` (images → class logits), `trainable=False`.
