@@ -506,10 +506,14 @@ def _content_classifier(options, domains, content_labels):
 
     x, y = np.concatenate(domains), np.concatenate(content_labels)
     epochs = options["content_epochs"] or 2
-    network = {"filters": tuple(options["content_filters"] or (16, 32, 32)),
-               "dropout": options["content_dropout"] or 0.0}
-    print(f"kerasgan train: content classifier f ({network['filters']} filters, dropout {network['dropout']}): "
-          f"{epochs} epochs on {len(x)} training images with their garment labels", flush=True)
+    # The network options given; train_content_classifier's defaults for the others.
+    network = {name: options[f"content_{name}"] for name in ("filters", "dropout")
+               if options[f"content_{name}"] is not None}
+    if "filters" in network:
+        network["filters"] = tuple(network["filters"])
+    shown = "".join(f", {name} {value}" for name, value in network.items())
+    print(f"kerasgan train: content classifier f: {epochs} epochs on {len(x)} training images with their "
+          f"garment labels{shown}", flush=True)
     return train_content_classifier(x, y, num_classes=10, epochs=epochs, seed=options["seed"], **network)
 
 
