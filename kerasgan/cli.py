@@ -135,6 +135,9 @@ def _build_parser():
     train.add_argument("--filters", type=_positive_int, default=None,
                        help="DCGAN ngf = ndf, the other variants' network width (default: 64; cogan's "
                        "generator widths are 16F-8F-4F-2F, the official 1024-512-256-128 at 64)")
+    train.add_argument("--generator-filters", type=_positive_int, default=None,
+                       help="cyclegan, stargan: the generator's base width, --filters then the discriminator's "
+                       "(default: --filters for both)")
     train.add_argument("--residual-blocks", type=_positive_int, default=None,
                        help="cyclegan, stargan: residual blocks per generator (default: 6; cyclegan 9 from 256x256 "
                        "up, as the paper)")
@@ -275,7 +278,8 @@ _DATA_OPTIONS = {
     "steps_per_epoch": None, "seed": 0,
 }
 _MODEL_OPTIONS = {
-    "model": "dcgan", "latent_dim": 100, "filters": 64, "residual_blocks": None, "loss": None, "label_smoothing": None,
+    "model": "dcgan", "latent_dim": 100, "filters": 64, "generator_filters": None, "residual_blocks": None,
+    "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
     "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None, "filter_base": None,
     "gamma": None, "lambda_k": None, "lambda_content": None, "content_classifier": None, "content_epochs": None,
@@ -450,7 +454,7 @@ def _build_domain_model(options, image_shape, domains, content_labels=None):
         return models.StarGAN(
             image_shape=image_shape,
             num_domains=num_domains,
-            generator_filters=options["filters"],
+            generator_filters=options["generator_filters"] or options["filters"],
             discriminator_filters=options["filters"],
             residual_blocks=options["residual_blocks"] or 6,
             discriminator_steps=options["d_steps"] or 5,
@@ -469,7 +473,7 @@ def _build_domain_model(options, image_shape, domains, content_labels=None):
                             seed=options["seed"])
     return models.CycleGAN(
         image_shape=image_shape,
-        generator_filters=options["filters"],
+        generator_filters=options["generator_filters"] or options["filters"],
         discriminator_filters=options["filters"],
         residual_blocks=options["residual_blocks"] or (9 if size >= 256 else 6),
         discriminator_layers=3 if size >= 64 else 2,
@@ -732,9 +736,10 @@ def train(args):
     for name, (only, why) in _ONE_MODEL_OPTIONS.items():
         if options[name] is not None and options["model"] != only:
             raise ValueError(f"{_flag(name)} applies to --model {only} only{why}.")
-    if options["residual_blocks"] is not None and options["model"] not in ("cyclegan", "stargan"):
-        raise ValueError(f"--residual-blocks applies to --model cyclegan and stargan only; --model "
-                         f"{options['model']} has no residual generator.")
+    for name in ("residual_blocks", "generator_filters"):
+        if options[name] is not None and options["model"] not in ("cyclegan", "stargan"):
+            raise ValueError(f"{_flag(name)} applies to --model cyclegan and stargan only; --model "
+                             f"{options['model']} has no residual generator.")
     if args.filters is not None and options["model"] == "gan":
         raise ValueError("--model gan has the paper's fully connected networks, whose widths are fixed; "
                          "--filters applies to the convolutional variants (dcgan, lsgan, ...).")

@@ -328,11 +328,13 @@ def test_cyclegan_trains_on_its_built_in_task_reports_and_resumes(tmp_path, caps
     _fashion_mnist_or_skip()
     out = tmp_path / "cyclegan"
     args = ["train", "--model", "cyclegan", "--limit", "16", "--batch-size", "4", "--filters", "4",
-            "--residual-blocks", "1", "--steps-per-epoch", "2", "--eval-images", "64", "--verbose", "0",
-            "--out", str(out)]
+            "--generator-filters", "6", "--residual-blocks", "1", "--steps-per-epoch", "2", "--eval-images", "64",
+            "--verbose", "0", "--out", str(out)]
     assert cli.main([*args, "--epochs", "1"]) == 0
     run = json.loads((out / "run.json").read_text())
     assert run["dataset"] == "fashion_mnist_edges" and run["config"]["image_shape"] == [28, 28, 1]
+    # --generator-filters widens the generators alone; --filters stays the discriminators'.
+    assert run["config"]["generator_filters"] == 6 and run["config"]["discriminator_filters"] == 4
     report = run["evaluation"]
     assert report["images"] == 64 and 0 <= report["cycled_class_agreement"] <= 1
     assert report["mae_a_to_b"] > 0 and report["classifier_accuracy"] > 0.8
@@ -382,8 +384,9 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     monkeypatch.setattr(domain_translation, "train_domain_classifier", recorded_classifier)
     out = tmp_path / "stargan"
     assert cli.main(["train", "--model", "stargan", "--limit", "40", "--batch-size", "10", "--d-steps", "2",
-                     "--filters", "4", "--residual-blocks", "1", "--steps-per-epoch", "1", "--eval-images", "20",
-                     "--lambda-identity", "2.5", "--seed", "3", "--verbose", "0", "--out", str(out)]) == 0
+                     "--filters", "4", "--generator-filters", "6", "--residual-blocks", "1", "--steps-per-epoch",
+                     "1", "--eval-images", "20", "--lambda-identity", "2.5", "--seed", "3", "--verbose", "0",
+                     "--out", str(out)]) == 0
     assert "2 critic steps per iteration, each on 5 of the 10 images of a batch, then a generator step on 5\n" \
         in capsys.readouterr().out
     assert [seed for seed, _ in loads] == [3] and len(given) == 1
@@ -393,6 +396,9 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     assert run["dataset"] == "fashion_mnist_domains" and run["config"]["num_domains"] == 4
     model = keras.saving.load_model(out / "model.keras")
     assert model.lambda_identity == 2.5 and model.discriminator_steps == 2
+    # --generator-filters is G's base width (its first convolution), --filters D's.
+    assert model.generator.get_layer("in_conv").filters == 6 and run["options"]["generator_filters"] == 6
+    assert run["config"]["generator_filters"] == 6 and run["config"]["discriminator_filters"] == 4
     assert 0 <= run["evaluation"]["domain_accuracy"] <= 1
     # --limit 40 bounds the report's domain classifier to 40 real images of each domain.
     assert run["evaluation"]["domain_classifier_images_per_domain"] == 40
@@ -496,6 +502,8 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
 @pytest.mark.parametrize("model_name, flags, message", [
     ("dcgan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
     ("cogan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
+    ("cogan", ["--generator-filters", "8"], "--generator-filters applies to --model cyclegan and stargan"),
+    ("dcgan", ["--generator-filters", "8"], "--generator-filters applies to --model cyclegan and stargan"),
     ("cyclegan", ["--lambda-identity", "1"], "--lambda-identity applies to --model stargan only"),
     ("cyclegan", ["--lambda-content", "1"], "--lambda-content applies to --model stargan only"),
     ("dcgan", ["--content-epochs", "2"], "--content-epochs applies to --model stargan only"),
