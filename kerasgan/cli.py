@@ -450,11 +450,12 @@ def _build_domain_model(options, image_shape, domains, content_labels=None):
 
     num_domains = len(domains)
     size = min(image_shape[:2])
+    generator_filters = options["generator_filters"] or options["filters"]
     if options["model"] == "stargan":
         return models.StarGAN(
             image_shape=image_shape,
             num_domains=num_domains,
-            generator_filters=options["generator_filters"] or options["filters"],
+            generator_filters=generator_filters,
             discriminator_filters=options["filters"],
             residual_blocks=options["residual_blocks"] or 6,
             discriminator_steps=options["d_steps"] or 5,
@@ -473,7 +474,7 @@ def _build_domain_model(options, image_shape, domains, content_labels=None):
                             seed=options["seed"])
     return models.CycleGAN(
         image_shape=image_shape,
-        generator_filters=options["generator_filters"] or options["filters"],
+        generator_filters=generator_filters,
         discriminator_filters=options["filters"],
         residual_blocks=options["residual_blocks"] or (9 if size >= 256 else 6),
         discriminator_layers=3 if size >= 64 else 2,
