@@ -141,6 +141,9 @@ def _build_parser():
     train.add_argument("--residual-blocks", type=_positive_int, default=None,
                        help="cyclegan, stargan: residual blocks per generator (default: 6; cyclegan 9 from 256x256 "
                        "up, as the paper)")
+    train.add_argument("--generator-downsamplings", type=_positive_int, default=None,
+                       help="cyclegan, stargan: the generator's stride-2 convolutions, and as many upsamplings "
+                       "back (default: 2, the papers'; 1 keeps a 14x14 map of a 28x28 image)")
     train.add_argument("--lambda-identity", type=_non_negative_float, default=None,
                        help="stargan: weight of an identity-mapping term |G(x, c_org) - x| (CycleGAN's; not in "
                        "the StarGAN paper, default 0)")
@@ -279,6 +282,7 @@ _DATA_OPTIONS = {
 }
 _MODEL_OPTIONS = {
     "model": "dcgan", "latent_dim": 100, "filters": 64, "generator_filters": None, "residual_blocks": None,
+    "generator_downsamplings": None,
     "loss": None, "label_smoothing": None,
     "d_steps": None, "reuse_fakes": False, "lr": None, "beta1": None, "beta2": None, "no_jit": False,
     "resolution": None, "schedule": None, "generator_ema": None, "lambda_identity": None, "filter_base": None,
@@ -286,15 +290,18 @@ _MODEL_OPTIONS = {
     "content_filters": None, "content_dropout": None,
 }
 
-# Model options that one model alone honours: the model, and the refusal's
+# Model options that some models alone honour: the models, and the refusal's
 # reason for the others.
 _ONE_MODEL_OPTIONS = {
-    "resolution": ("progan", ""), "schedule": ("progan", ""), "filter_base": ("progan", ""),
-    "gamma": ("began", " (its boundary-equilibrium controller)"),
-    "lambda_k": ("began", " (its boundary-equilibrium controller)"),
-    "lambda_identity": ("stargan", " (cyclegan's identity loss is the paper's 0.5 of the cycle weight)"),
-    "lambda_content": ("stargan", ""), "content_classifier": ("stargan", ""), "content_epochs": ("stargan", ""),
-    "content_filters": ("stargan", ""), "content_dropout": ("stargan", ""),
+    "resolution": (("progan",), ""), "schedule": (("progan",), ""), "filter_base": (("progan",), ""),
+    "gamma": (("began",), " (its boundary-equilibrium controller)"),
+    "lambda_k": (("began",), " (its boundary-equilibrium controller)"),
+    "lambda_identity": (("stargan",), " (cyclegan's identity loss is the paper's 0.5 of the cycle weight)"),
+    "lambda_content": (("stargan",), ""), "content_classifier": (("stargan",), ""),
+    "content_epochs": (("stargan",), ""), "content_filters": (("stargan",), ""),
+    "content_dropout": (("stargan",), ""),
+    **{name: (("cyclegan", "stargan"), " (their residual generator)")
+       for name in ("residual_blocks", "generator_filters", "generator_downsamplings")},
 }
 
 
@@ -458,6 +465,7 @@ def _build_domain_model(options, image_shape, domains, content_labels=None):
             generator_filters=generator_filters,
             discriminator_filters=options["filters"],
             residual_blocks=options["residual_blocks"] or 6,
+            generator_downsamplings=options["generator_downsamplings"] or 2,
             discriminator_steps=options["d_steps"] or 5,
             lambda_identity=options["lambda_identity"] or 0.0,
             content_classifier=_content_classifier(options, domains, content_labels),
@@ -477,6 +485,7 @@ def _build_domain_model(options, image_shape, domains, content_labels=None):
         generator_filters=generator_filters,
         discriminator_filters=options["filters"],
         residual_blocks=options["residual_blocks"] or (9 if size >= 256 else 6),
+        generator_downsamplings=options["generator_downsamplings"] or 2,
         discriminator_layers=3 if size >= 64 else 2,
         seed=options["seed"],
     )
@@ -605,7 +614,7 @@ def _build_model(options, data_shape, num_classes=None):
         if options["model"] in _CONDITIONAL:
             common["num_classes"] = num_classes
         common.update({name: options[name] for name, (only, _) in _ONE_MODEL_OPTIONS.items()
-                       if only == options["model"] and options[name] is not None})
+                       if options["model"] in only and options[name] is not None})
         return getattr(models, _VARIANTS[options["model"]])(
             data_shape=data_shape,
             generator_width=options["filters"] if image else None,
@@ -735,12 +744,9 @@ def train(args):
                "and samples from it") if options["model"] == "progan" else "it is for latent-vector models"
         raise ValueError(f"--model {options['model']} takes no --generator-ema: {why}.")
     for name, (only, why) in _ONE_MODEL_OPTIONS.items():
-        if options[name] is not None and options["model"] != only:
-            raise ValueError(f"{_flag(name)} applies to --model {only} only{why}.")
-    for name in ("residual_blocks", "generator_filters"):
-        if options[name] is not None and options["model"] not in ("cyclegan", "stargan"):
-            raise ValueError(f"{_flag(name)} applies to --model cyclegan and stargan only; --model "
-                             f"{options['model']} has no residual generator.")
+        if options[name] is not None and options["model"] not in only:
+            raise ValueError(f"{_flag(name)} applies to --model {' and '.join(only)} only{why}; "
+                             f"not to --model {options['model']}.")
     if args.filters is not None and options["model"] == "gan":
         raise ValueError("--model gan has the paper's fully connected networks, whose widths are fixed; "
                          "--filters applies to the convolutional variants (dcgan, lsgan, ...).")

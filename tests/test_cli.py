@@ -386,6 +386,7 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     assert cli.main(["train", "--model", "stargan", "--limit", "40", "--batch-size", "10", "--d-steps", "2",
                      "--filters", "4", "--generator-filters", "6", "--residual-blocks", "1", "--steps-per-epoch",
                      "1", "--eval-images", "20", "--lambda-identity", "2.5", "--seed", "3", "--verbose", "0",
+                     "--generator-downsamplings", "1",
                      "--out", str(out)]) == 0
     assert "2 critic steps per iteration, each on 5 of the 10 images of a batch, then a generator step on 5\n" \
         in capsys.readouterr().out
@@ -399,6 +400,9 @@ def test_stargan_trains_on_its_four_domain_task_and_reports(tmp_path, monkeypatc
     # --generator-filters is G's base width (its first convolution), --filters D's.
     assert model.generator.get_layer("in_conv").filters == 6 and run["options"]["generator_filters"] == 6
     assert run["config"]["generator_filters"] == 6 and run["config"]["discriminator_filters"] == 4
+    # --generator-downsamplings 1: the residual blocks work on a 14×14 map of the 28×28 images.
+    assert run["config"]["generator_downsamplings"] == 1 and run["options"]["generator_downsamplings"] == 1
+    assert model.generator.get_layer("res_0_add").output.shape[1:] == (14, 14, 12)
     assert 0 <= run["evaluation"]["domain_accuracy"] <= 1
     # --limit 40 bounds the report's domain classifier to 40 real images of each domain.
     assert run["evaluation"]["domain_classifier_images_per_domain"] == 40
@@ -504,6 +508,9 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
     ("cogan", ["--residual-blocks", "3"], "--residual-blocks applies to --model cyclegan and stargan"),
     ("cogan", ["--generator-filters", "8"], "--generator-filters applies to --model cyclegan and stargan"),
     ("dcgan", ["--generator-filters", "8"], "--generator-filters applies to --model cyclegan and stargan"),
+    ("progan", ["--generator-downsamplings", "1"],
+     "--generator-downsamplings applies to --model cyclegan and stargan only (their residual generator); "
+     "not to --model progan"),
     ("cyclegan", ["--lambda-identity", "1"], "--lambda-identity applies to --model stargan only"),
     ("cyclegan", ["--lambda-content", "1"], "--lambda-content applies to --model stargan only"),
     ("dcgan", ["--content-epochs", "2"], "--content-epochs applies to --model stargan only"),

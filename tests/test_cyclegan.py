@@ -108,7 +108,7 @@ def test_one_iteration_equals_the_plain_differentiation_of_its_losses():
 
 
 def test_keras_round_trip_keeps_networks_pools_and_optimizers(tmp_path):
-    model = tiny()
+    model = tiny(generator_downsamplings=1)
     model.compile(optimizers=model.reference_optimizers(steps=8))
     a, b = domains(8)
     model.fit(kerasgan.data.UnpairedBatches(a, b, batch_size=2, seed=0), epochs=1, verbose=0)
@@ -116,6 +116,9 @@ def test_keras_round_trip_keeps_networks_pools_and_optimizers(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert type(loaded) is CycleGAN
+    assert loaded.get_config()["generator_downsamplings"] == 1
+    for name in ("generator_ab", "generator_ba"):  # one downsampling: residual blocks on 8×8
+        assert getattr(loaded, name).get_layer("res_0_add").output.shape[1:] == (8, 8, 8)
     for x, y in zip(model.variables + model.optimizer.variables, loaded.variables + loaded.optimizer.variables):
         np.testing.assert_array_equal(x.numpy(), y.numpy(), err_msg=x.path)
     assert int(loaded.pool_b.count.numpy()) == 3

@@ -163,7 +163,8 @@ def test_one_step_takes_k_critic_updates_and_one_generator_update():
 
 
 def test_multi_label_training_and_keras_round_trip(tmp_path):
-    model = tiny(domain_type="multi", historical_averaging=1e-3, discriminator_steps=2)
+    model = tiny(domain_type="multi", historical_averaging=1e-3, discriminator_steps=2,
+                 generator_downsamplings=1)
     model.compile(optimizers=model.reference_optimizers(steps=4))
     x = images(20)
     y = np.random.default_rng(0).integers(0, 2, (20, DOMAINS)).astype("float32")
@@ -175,6 +176,9 @@ def test_multi_label_training_and_keras_round_trip(tmp_path):
     loaded = keras.saving.load_model(path)
     assert type(loaded) is StarGAN
     assert loaded.get_config() == model.get_config()
+    # One downsampling: the residual blocks work on an 8×8 map of twice the base width.
+    assert loaded.get_config()["generator_downsamplings"] == 1
+    assert loaded.generator.get_layer("res_0_add").output.shape[1:] == (8, 8, 8)
     for a, b in zip(model.variables + model.optimizer.variables, loaded.variables + loaded.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     target = np.array([1, 0, 1], "float32")
@@ -187,6 +191,8 @@ def test_multi_label_training_and_keras_round_trip(tmp_path):
 
 
 def test_bad_input_gives_clear_errors():
+    with pytest.raises(ValueError, match="downsamplings=3 needs an image height and width divisible by 8 and at least 32"):
+        tiny(generator_downsamplings=3)
     with pytest.raises(ValueError, match="domain_type must be 'single'"):
         tiny(domain_type="both")
     with pytest.raises(ValueError, match="num_domains must be an integer >= 2"):

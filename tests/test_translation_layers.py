@@ -339,6 +339,38 @@ def test_network_variants_shapes():
     assert [tuple(o) for o in s.output_shape] == [(None, 8, 8, 1), (None, 2)]
 
 
+@pytest.mark.parametrize("downsamplings", [0, 1, 3])
+def test_resnet_generator_downsamplings(downsamplings):
+    # Each stride-2 convolution halves the map and doubles the channels; the
+    # residual blocks work at 1/2**n of the image, the decoder brings it back.
+    shape = (32, 32, 1)
+    g = resnet_generator(shape, filters=2, residual_blocks=1, downsamplings=downsamplings)
+    side, width = 32 // 2**downsamplings, 2 * 2**downsamplings
+    assert g.get_layer("res_0_add").output.shape[1:] == (side, side, width)
+    assert [layer.name for layer in g.layers
+            if layer.name.startswith(("down_", "up_")) and layer.name.endswith("_conv")] == (
+        [f"down_{i}_conv" for i in range(downsamplings)] + [f"up_{i}_conv" for i in range(downsamplings)]
+    )
+    assert [g.get_layer(f"up_{i}_conv").filters for i in range(downsamplings)] == [
+        2 * 2 ** (downsamplings - 1 - i) for i in range(downsamplings)
+    ]
+    y = g.predict(_normal((2, *shape), seed=3), verbose=0)
+    assert y.shape == (2, *shape) and np.abs(y).max() <= 1.0
+    # The default is the paper's two, with the layer names published weights carry.
+    default = resnet_generator(shape, filters=2, residual_blocks=1)
+    assert default.get_layer("res_0_add").output.shape[1:] == (8, 8, 8)
+    assert len(default.weights) == len(resnet_generator(shape, 2, 1, downsamplings=2).weights)
+
+
+def test_resnet_generator_downsamplings_need_a_divisible_size():
+    with pytest.raises(ValueError, match=r"downsamplings=3 needs an image height and width divisible by 8"):
+        resnet_generator((28, 28, 1), filters=2, downsamplings=3)
+    with pytest.raises(ValueError, match="at least 16"):
+        resnet_generator((12, 12, 1), filters=2)
+    with pytest.raises(ValueError, match="downsamplings"):
+        resnet_generator((28, 28, 1), filters=2, downsamplings=-1)
+
+
 def test_patchgan_receptive_field():
     assert [patchgan_receptive_field(n) for n in (1, 2, 3, 4)] == [16, 34, 70, 142]
     # Numerically: the input pixels one score depends on (no normalization,

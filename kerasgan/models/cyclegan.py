@@ -61,6 +61,9 @@ class CycleGAN(AdversarialModel):
         discriminator_layers: stride-2 layers of the PatchGAN (3: the
             70×70 receptive field; fewer for small images, see
             `kerasgan.nets.patchgan_receptive_field`).
+        generator_downsamplings: the generators' stride-2 convolutions, and
+            as many transposed ones back (2, the paper's d128, d256);
+            `resnet_generator`'s `downsamplings`.
         normalization: `"instance"` (the paper), `"batch"` or None.
         loss: adversarial loss name or `AdversarialLoss` ("least_squares").
         cycle_weight: λ.
@@ -103,6 +106,7 @@ class CycleGAN(AdversarialModel):
         residual_blocks=9,
         discriminator_filters=64,
         discriminator_layers=3,
+        generator_downsamplings=2,
         normalization="instance",
         loss="least_squares",
         cycle_weight=10.0,
@@ -127,6 +131,7 @@ class CycleGAN(AdversarialModel):
             "residual_blocks": int(residual_blocks),
             "discriminator_filters": int(discriminator_filters),
             "discriminator_layers": int(discriminator_layers),
+            "generator_downsamplings": int(generator_downsamplings),
             "normalization": normalization,
             "loss": losses_module.serialize(self.adversarial_loss),
             "cycle_weight": self.cycle_weight,
@@ -137,7 +142,7 @@ class CycleGAN(AdversarialModel):
         def generator(name):
             return resnet_generator(
                 image_shape, generator_filters, residual_blocks,
-                normalization=normalization, name=name,
+                normalization=normalization, downsamplings=generator_downsamplings, name=name,
             )
 
         def discriminator(name):

@@ -120,6 +120,10 @@ class StarGAN(AdversarialModel):
         discriminator_filters: filters of D's first conv (64).
         discriminator_layers: D's stride-2 convs; None: 6 or fewer so the
             final map keeps a pixel (`kerasgan.nets.stargan_default_layers`).
+        generator_downsamplings: the generator's stride-2 convolutions, and
+            as many transposed ones back (2, the paper's). Fewer keep a
+            larger map for the residual blocks (`resnet_generator`'s
+            `downsamplings`).
         lambda_cls, lambda_rec, lambda_gp: the loss weights (1, 10, 10).
         lambda_identity: weight of an identity-mapping term
             λ_id·E|x − G(x, c_org)| in L_G (default 0: the paper's
@@ -182,6 +186,7 @@ class StarGAN(AdversarialModel):
         residual_blocks=6,
         discriminator_filters=64,
         discriminator_layers=None,
+        generator_downsamplings=2,
         lambda_cls=1.0,
         lambda_rec=10.0,
         lambda_gp=10.0,
@@ -236,6 +241,7 @@ class StarGAN(AdversarialModel):
             "domain_type": domain_type,
             "generator_filters": int(generator_filters),
             "residual_blocks": int(residual_blocks),
+            "generator_downsamplings": int(generator_downsamplings),
             "discriminator_filters": int(discriminator_filters),
             "discriminator_layers": (
                 None if discriminator_layers is None else int(discriminator_layers)
@@ -249,7 +255,8 @@ class StarGAN(AdversarialModel):
         }
         generator = resnet_generator(
             image_shape, generator_filters, residual_blocks, condition_dim=self.num_domains,
-            normalization="instance_affine", name="generator",
+            normalization="instance_affine", downsamplings=generator_downsamplings,
+            name="generator",
         )
         discriminator = stargan_discriminator(
             image_shape, self.num_domains, discriminator_filters, discriminator_layers,

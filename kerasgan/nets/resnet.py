@@ -17,14 +17,16 @@ from kerasgan.layers.reflection_padding2d import ReflectionPadding2D
 from kerasgan.nets import translation_options as options
 
 
-def _check_size(image_shape):
+def _check_size(image_shape, downsamplings):
     height, width, _ = image_shape
+    factor = 2**downsamplings
     for size, axis in ((height, "height"), (width, "width")):
-        if size % 4 or size < 16:
+        if size % factor or size < 4 * factor:
             raise ValueError(
-                f"resnet_generator needs an image height and width divisible by 4 and at "
-                f"least 16 (two stride-2 downsamplings, then as many upsamplings back); got "
-                f"{axis} {size} in image_shape {tuple(image_shape)}."
+                f"resnet_generator with downsamplings={downsamplings} needs an image height and "
+                f"width divisible by {factor} and at least {4 * factor} ({downsamplings} stride-2 "
+                f"downsamplings, then as many upsamplings back); got {axis} {size} in "
+                f"image_shape {tuple(image_shape)}."
             )
 
 
@@ -47,6 +49,7 @@ def resnet_generator(
     residual_blocks=9,
     condition_dim=0,
     normalization="instance",
+    downsamplings=2,
     name="resnet_generator",
 ):
     """Image → encoder (×¼) → residual blocks → decoder (×4) → tanh image.
@@ -57,9 +60,10 @@ def resnet_generator(
 
     Args:
         image_shape: `(height, width, channels)`, height and width divisible
-            by 4 and at least 16 (28×28×1 works: 28 → 14 → 7 → 14 → 28).
-        filters: channels of the first conv (64); the encoder doubles them
-            twice.
+            by 2**downsamplings and at least 4·2**downsamplings (28×28×1 works:
+            28 → 14 → 7 → 14 → 28).
+        filters: channels of the first conv (64); each downsampling doubles
+            them.
         residual_blocks: number of residual blocks.
         condition_dim: > 0 adds a second input, a `(condition_dim,)` vector
             (StarGAN's target-domain label), tiled over the image and
@@ -70,6 +74,11 @@ def resnet_generator(
             it would remove the constant condition maps).
         normalization: `"instance"` (affine-free, CycleGAN's default),
             `"instance_affine"` (StarGAN), `"batch"` or None.
+        downsamplings: stride-2 convolutions in the encoder, and as many
+            transposed ones in the decoder (2, the paper's d128, d256 and
+            u128, u64). Not in the papers: 1 keeps a 14×14 map of a 28×28
+            image for the residual blocks, whose cost is the same (a quarter
+            of the pixels at four times the channels' square otherwise).
 
     Example:
 
@@ -80,11 +89,12 @@ def resnet_generator(
     ```
     """
     image_shape = options.check_image_shape(image_shape)
-    _check_size(image_shape)
     filters = options.check_int(filters, "filters", 1)
     residual_blocks = options.check_int(residual_blocks, "residual_blocks", 0)
     condition_dim = options.check_int(condition_dim, "condition_dim", 0)
     options.check_normalization(normalization)
+    downsamplings = options.check_int(downsamplings, "downsamplings", 0)
+    _check_size(image_shape, downsamplings)
     height, width, channels = image_shape
 
     image = keras.Input(image_shape, name="image")
@@ -109,19 +119,21 @@ def resnet_generator(
         h = ReflectionPadding2D(3, name="in_pad")(h)
     h = _conv_norm_relu(h, normalization, "in", filters, 7)
     # d128, d256: 3×3 stride 2 with torch's padding=1 (zero-pad 1, valid conv).
-    for i, mult in enumerate((2, 4)):
+    for i in range(downsamplings):
+        mult = 2 ** (i + 1)
         h = keras.layers.ZeroPadding2D(1, name=f"down_{i}_pad")(h)
         h = _conv_norm_relu(h, normalization, f"down_{i}", filters * mult, 3, strides=2)
     # R256: two 3×3 convs with reflection padding 1, plus the identity.
     for b in range(residual_blocks):
         r = ReflectionPadding2D(1, name=f"res_{b}_pad_a")(h)
-        r = _conv_norm_relu(r, normalization, f"res_{b}_a", filters * 4, 3)
+        r = _conv_norm_relu(r, normalization, f"res_{b}_a", filters * 2**downsamplings, 3)
         r = ReflectionPadding2D(1, name=f"res_{b}_pad_b")(r)
-        r = _conv_norm_relu(r, normalization, f"res_{b}_b", filters * 4, 3, relu=False)
+        r = _conv_norm_relu(r, normalization, f"res_{b}_b", filters * 2**downsamplings, 3, relu=False)
         h = keras.layers.Add(name=f"res_{b}_add")([h, r])
     # u128, u64: torch's ConvTranspose2d(k=3, s=2, padding=1, output_padding=1)
     # keeps rows 1..2H of the full (2H+1)-row transposed convolution.
-    for i, mult in enumerate((2, 1)):
+    for i in range(downsamplings):
+        mult = 2 ** (downsamplings - 1 - i)
         h = keras.layers.Conv2DTranspose(
             filters * mult,
             3,
