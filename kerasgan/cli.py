@@ -300,7 +300,7 @@ _ONE_MODEL_OPTIONS = {
     "lambda_content": (("stargan",), ""), "content_classifier": (("stargan",), ""),
     "content_epochs": (("stargan",), ""), "content_filters": (("stargan",), ""),
     "content_dropout": (("stargan",), ""),
-    **{name: (("cyclegan", "stargan"), " (their residual generator)")
+    **{name: (("cyclegan", "stargan"), " (the models with a residual generator)")
        for name in ("residual_blocks", "generator_filters", "generator_downsamplings")},
 }
 

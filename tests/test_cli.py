@@ -509,7 +509,8 @@ def test_cogan_trains_on_its_built_in_task_reports_pixel_agreement_and_samples_p
     ("cogan", ["--generator-filters", "8"], "--generator-filters applies to --model cyclegan and stargan"),
     ("dcgan", ["--generator-filters", "8"], "--generator-filters applies to --model cyclegan and stargan"),
     ("progan", ["--generator-downsamplings", "1"],
-     "--generator-downsamplings applies to --model cyclegan and stargan only (their residual generator); "
+     "--generator-downsamplings applies to --model cyclegan and stargan only (the models with a residual "
+     "generator); "
      "not to --model progan"),
     ("cyclegan", ["--lambda-identity", "1"], "--lambda-identity applies to --model stargan only"),
     ("cyclegan", ["--lambda-content", "1"], "--lambda-content applies to --model stargan only"),

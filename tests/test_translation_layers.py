@@ -359,7 +359,9 @@ def test_resnet_generator_downsamplings(downsamplings):
     # The default is the paper's two, with the layer names published weights carry.
     default = resnet_generator(shape, filters=2, residual_blocks=1)
     assert default.get_layer("res_0_add").output.shape[1:] == (8, 8, 8)
-    assert len(default.weights) == len(resnet_generator(shape, 2, 1, downsamplings=2).weights)
+    assert [(layer.name, layer.filters) for layer in default.layers
+            if layer.name.startswith(("down_", "up_")) and layer.name.endswith("_conv")] == [
+        ("down_0_conv", 4), ("down_1_conv", 8), ("up_0_conv", 4), ("up_1_conv", 2)]
 
 
 def test_resnet_generator_downsamplings_need_a_divisible_size():

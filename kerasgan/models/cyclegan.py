@@ -53,7 +53,8 @@ class CycleGAN(AdversarialModel):
 
     Args:
         image_shape: `(height, width, channels)` of both domains' images
-            (height and width divisible by 4, at least 16).
+            (height and width divisible by 2**generator_downsamplings and at
+            least 4·2**generator_downsamplings: 4 and 16 at the default 2).
         generator_filters: base filters of the ResNet generators (64).
         residual_blocks: residual blocks per generator (9 at 256×256, 6 at
             128×128 in the paper).

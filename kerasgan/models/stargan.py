@@ -110,7 +110,8 @@ class StarGAN(AdversarialModel):
 
     Args:
         image_shape: `(height, width, channels)` (height and width divisible
-            by 4, at least 16; 28×28 works).
+            by 2**generator_downsamplings and at least 4·2**generator_downsamplings:
+            4 and 16 at the default 2; 28×28 works).
         num_domains: domains (single) or attributes (multi); the official
             `c_dim`.
         domain_type: `"single"` (one domain per image) or `"multi"`

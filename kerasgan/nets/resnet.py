@@ -8,7 +8,8 @@ the official code (models/networks.py, `ResnetGenerator`): reflection pad 3,
 ReLU; residual blocks [reflect pad 1, 3×3 conv, norm, ReLU, reflect pad 1,
 3×3 conv, norm] + identity; two 3×3 stride-2 transposed convs (torch's
 padding=1, output_padding=1) with norm and ReLU; reflection pad 3, 7×7 conv
-to the image channels, tanh. Weights ~ N(0, 0.02).
+to the image channels, tanh. Weights ~ N(0, 0.02). `downsamplings` (not in
+the papers) sets how many stride-2 convs there are, 2 by default.
 """
 
 import keras
@@ -52,7 +53,8 @@ def resnet_generator(
     downsamplings=2,
     name="resnet_generator",
 ):
-    """Image → encoder (×¼) → residual blocks → decoder (×4) → tanh image.
+    """Image → encoder (×2⁻ⁿ) → residual blocks → decoder (×2ⁿ) → tanh image,
+    n = `downsamplings` (2).
 
     For 256×256×3 and filters=64 this is CycleGAN's generator with 9
     residual blocks (the paper uses 6 for 128×128). The output has the
