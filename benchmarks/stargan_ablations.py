@@ -75,7 +75,10 @@ and grid are written as that script writes them).
   teaches G. `benchmarks/results/stargan_content_split.json` is of the zoo
   model with λ_content = 1 and the narrow f (weights sha256 6b7a80a8…),
   `stargan_content_split_wide_f.json` of the one with λ_content = 2 and the
-  wider f that replaced it.
+  wider f that replaced it, `stargan_content_split_one_downsampling.json` of
+  the one with one generator downsampling (sha256 8079af75…) and
+  `stargan_content_split_g24.json` of the one with one downsampling and 24
+  generator filters (sha256 742cabb4…).
 """
 
 import argparse
